@@ -1,0 +1,150 @@
+import { z } from "zod";
+
+/**
+ * Zoho runs separate, isolated data centers: a token issued by accounts.zoho.eu is useless at
+ * www.zohoapis.com. CA's accounts host is zohocloud.ca, not zoho.ca (a common mistake).
+ */
+export const DATA_CENTERS = {
+  us: { accounts: "https://accounts.zoho.com", tld: "com" },
+  eu: { accounts: "https://accounts.zoho.eu", tld: "eu" },
+  in: { accounts: "https://accounts.zoho.in", tld: "in" },
+  au: { accounts: "https://accounts.zoho.com.au", tld: "com.au" },
+  jp: { accounts: "https://accounts.zoho.jp", tld: "jp" },
+  cn: { accounts: "https://accounts.zoho.com.cn", tld: "com.cn" },
+  ca: { accounts: "https://accounts.zohocloud.ca", tld: "ca" },
+  sa: { accounts: "https://accounts.zoho.sa", tld: "sa" },
+  uk: { accounts: "https://accounts.zoho.uk", tld: "uk" },
+} as const;
+
+export type DataCenter = keyof typeof DATA_CENTERS;
+export type Environment = "production" | "sandbox" | "developer";
+
+const API_HOST_PREFIX: Record<Environment, string> = {
+  production: "www",
+  sandbox: "sandbox",
+  developer: "developer",
+};
+
+/** The API base (without /crm/v7) for a data center and environment. */
+export function apiDomainFor(dc: DataCenter, environment: Environment): string {
+  return `https://${API_HOST_PREFIX[environment]}.zohoapis.${DATA_CENTERS[dc].tld}`;
+}
+
+export type Auth =
+  | { kind: "refresh"; clientId: string; clientSecret: string; refreshToken: string }
+  | { kind: "static"; accessToken: string };
+
+export interface Config {
+  auth: Auth;
+  dc: DataCenter;
+  environment: Environment;
+  /** Token endpoint base; the endpoint is `${accountsUrl}/oauth/v2/token`. */
+  accountsUrl: string;
+  /** API base. `pinned` means the user set it, so the token's `api_domain` must not replace it. */
+  apiDomain: string;
+  apiDomainPinned: boolean;
+  maxRecords: number;
+  concurrency: number;
+  timeoutMs: number;
+}
+
+const url = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .transform((u) => u.replace(/\/+$/, ""));
+
+const positiveInt = (max: number) =>
+  z.coerce
+    .number({ error: "must be a whole number" })
+    .int("must be a whole number")
+    .min(1, "must be at least 1")
+    .max(max, `must be at most ${max}`);
+
+const nonEmpty = z.string().trim().min(1, "must not be empty");
+
+const EnvSchema = z.object({
+  ZOHO_CLIENT_ID: nonEmpty.optional(),
+  ZOHO_CLIENT_SECRET: nonEmpty.optional(),
+  ZOHO_REFRESH_TOKEN: nonEmpty.optional(),
+  ZOHO_ACCESS_TOKEN: nonEmpty.optional(),
+  ZOHO_DC: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(Object.keys(DATA_CENTERS) as [DataCenter, ...DataCenter[]], {
+      error: `must be one of ${Object.keys(DATA_CENTERS).join(", ")}`,
+    }))
+    .default("us"),
+  ZOHO_ENVIRONMENT: z
+    .string()
+    .trim()
+    .toLowerCase()
+    .pipe(z.enum(["production", "sandbox", "developer"], {
+      error: "must be one of production, sandbox, developer",
+    }))
+    .default("production"),
+  ZOHO_ACCOUNTS_URL: url.optional(),
+  ZOHO_API_DOMAIN: url.optional(),
+  // 100,000 is Zoho's own ceiling for one related list walk (PAGINATION_LIMIT_EXCEEDED).
+  ZOHO_MAX_RECORDS: positiveInt(100_000).default(2000),
+  ZOHO_CONCURRENCY: positiveInt(25).default(4),
+  ZOHO_TIMEOUT_MS: positiveInt(600_000).default(30_000),
+});
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/**
+ * Reads the configuration from the environment. Empty strings count as unset, because MCP clients
+ * (and MCPB's user_config) pass optional settings through as "".
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => k.startsWith("ZOHO_") && v !== undefined && v.trim() !== ""),
+  );
+  const parsed = EnvSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? "configuration");
+    // Never echo the value: it may be a secret.
+    throw new ConfigError(`${variable} ${issue.message}`);
+  }
+  const e = parsed.data;
+
+  let auth: Auth;
+  if (e.ZOHO_CLIENT_ID || e.ZOHO_CLIENT_SECRET || e.ZOHO_REFRESH_TOKEN) {
+    const missing = (["ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"] as const).filter((k) => !e[k]);
+    if (missing.length) {
+      throw new ConfigError(
+        `${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} missing: the refresh-token flow needs ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN`,
+      );
+    }
+    auth = { kind: "refresh", clientId: e.ZOHO_CLIENT_ID!, clientSecret: e.ZOHO_CLIENT_SECRET!, refreshToken: e.ZOHO_REFRESH_TOKEN! };
+  } else if (e.ZOHO_ACCESS_TOKEN) {
+    auth = { kind: "static", accessToken: e.ZOHO_ACCESS_TOKEN };
+  } else {
+    throw new ConfigError(
+      "ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing (or set ZOHO_ACCESS_TOKEN); run with --demo to try the server without a Zoho account",
+    );
+  }
+
+  return {
+    auth,
+    dc: e.ZOHO_DC,
+    environment: e.ZOHO_ENVIRONMENT,
+    accountsUrl: e.ZOHO_ACCOUNTS_URL ?? DATA_CENTERS[e.ZOHO_DC].accounts,
+    apiDomain: e.ZOHO_API_DOMAIN ?? apiDomainFor(e.ZOHO_DC, e.ZOHO_ENVIRONMENT),
+    // A sandbox or developer host must win over the token's api_domain, which always names production.
+    apiDomainPinned: e.ZOHO_API_DOMAIN !== undefined || e.ZOHO_ENVIRONMENT !== "production",
+    maxRecords: e.ZOHO_MAX_RECORDS,
+    concurrency: e.ZOHO_CONCURRENCY,
+    timeoutMs: e.ZOHO_TIMEOUT_MS,
+  };
+}
+
+/** Every secret the process knows, for redaction of anything that leaves it. */
+export function secretsOf(config: Config): string[] {
+  return config.auth.kind === "refresh"
+    ? [config.auth.clientSecret, config.auth.refreshToken]
+    : [config.auth.accessToken];
+}

@@ -1,0 +1,70 @@
+import type { ResourceLink } from "@modelcontextprotocol/sdk/types.js";
+import { NAME_FIELDS } from "../tools/default-fields.js";
+import type { ZohoRecord } from "../zoho/related-records.js";
+
+/**
+ * Records as a model reads them best: one compact line each, only values that exist, lookups by
+ * their name. Zoho's full JSON stays available in structuredContent and through the resource link.
+ */
+
+/** Long notes would crowd the summary; the full text is in structuredContent. */
+const MAX_VALUE_CHARS = 300;
+
+/** A Zoho value as short text; undefined when there is nothing to show (null, "", [], {}). */
+export function formatValue(value: unknown): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === "string") {
+    const flat = value.replace(/\s+/g, " ").trim();
+    if (!flat) return undefined;
+    return flat.length > MAX_VALUE_CHARS ? `${flat.slice(0, MAX_VALUE_CHARS - 1)}…` : flat;
+  }
+  if (typeof value === "number" || typeof value === "boolean") return String(value);
+  if (Array.isArray(value)) {
+    const parts = value.map(formatValue).filter((v): v is string => v !== undefined);
+    return parts.length ? parts.join(", ") : undefined;
+  }
+  if (typeof value === "object") {
+    // Lookups and users ({name, id, email}) read best by name.
+    const o = value as Record<string, unknown>;
+    for (const key of ["name", "display_value", "full_name", "email", "id"]) {
+      if (typeof o[key] === "string" && o[key]) return formatValue(o[key]);
+    }
+    const json = JSON.stringify(o);
+    return json === "{}" ? undefined : formatValue(json);
+  }
+  return String(value);
+}
+
+/** The module a related record belongs to: its own $module (activity views), else the list's target. */
+export function moduleOf(record: ZohoRecord, listModule: string): string {
+  return typeof record.$module === "string" && record.$module ? record.$module : listModule;
+}
+
+/** `id [Module] Field: value · Field: value` — only requested fields, only values that exist. */
+export function recordLine(record: ZohoRecord, fields: string[], module?: string): string {
+  const parts: string[] = [];
+  for (const field of fields) {
+    if (field === "id") continue;
+    const shown = formatValue(record[field]);
+    if (shown !== undefined) parts.push(`${field}: ${shown}`);
+  }
+  const head = module ? `${record.id} [${module}]` : record.id;
+  return parts.length ? `${head} ${parts.join(" · ")}` : head;
+}
+
+/** A short human name for a record, for its resource link. */
+export function recordName(record: ZohoRecord, module: string): string {
+  for (const field of NAME_FIELDS) {
+    const shown = formatValue(record[field]);
+    if (shown) return shown.length > 80 ? `${shown.slice(0, 79)}…` : shown;
+  }
+  return `${module} ${record.id}`;
+}
+
+export function recordUri(module: string, id: string): string {
+  return `zohocrm://records/${module}/${id}`;
+}
+
+export function resourceLink(record: ZohoRecord, module: string): ResourceLink {
+  return { type: "resource_link", uri: recordUri(module, record.id), name: recordName(record, module), mimeType: "application/json" };
+}

@@ -1,0 +1,38 @@
+/**
+ * Logging and redaction. stdout belongs to JSON-RPC, so logs go to stderr and, once a server is
+ * attached, to the client as MCP logging notifications. Everything passes through redact():
+ * secrets are registered as soon as they are known (config, each new access token).
+ */
+export type Level = "debug" | "info" | "warning" | "error";
+
+const secrets = new Set<string>();
+
+export function registerSecret(value: string | undefined): void {
+  // Short values would redact ordinary words; real Zoho secrets are long.
+  if (value && value.length >= 8) secrets.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+  return out;
+}
+
+export type LogSink = (level: Level, message: string) => void;
+
+export class Logger {
+  private readonly sinks = new Set<LogSink>();
+  constructor(private readonly stderr = process.env.ZOHO_MCP_QUIET !== "1") {}
+
+  /** Adds a destination (an MCP server's logging notifications); returns its remover. */
+  attach(sink: LogSink): () => void {
+    this.sinks.add(sink);
+    return () => this.sinks.delete(sink);
+  }
+
+  log(level: Level, message: string): void {
+    const line = redact(message);
+    if (this.stderr || level === "error") process.stderr.write(`[zoho-crm-related-mcp] ${level}: ${line}\n`);
+    for (const sink of this.sinks) sink(level, line);
+  }
+}

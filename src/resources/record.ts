@@ -1,0 +1,38 @@
+import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
+import { ZohoError } from "../zoho/errors.js";
+
+export const RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}";
+
+/** Drops nulls and empty values: a model reading a record does not need Zoho's blank fields. */
+function compact(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && v.length === 0)));
+}
+
+/** zohocrm://records/{module}/{id}: every resource link the tools hand out resolves here, via Get Record. */
+export function registerRecordResource(server: McpServer, client: ZohoClient): void {
+  server.registerResource(
+    "zoho_record",
+    new ResourceTemplate(RECORD_URI_TEMPLATE, { list: undefined }),
+    {
+      title: "Zoho CRM record",
+      description: "One Zoho CRM record, read through Get Record (GET /crm/v7/{module}/{id}).",
+      mimeType: "application/json",
+    },
+    async (uri, variables, extra) => {
+      const module = String(variables.module_api_name ?? "");
+      const id = String(variables.record_id ?? "");
+      if (!API_NAME.test(module)) throw new Error(`module_api_name in ${uri.href} must be a module API name: letters, digits and _ only`);
+      if (!RECORD_ID.test(id)) throw new Error(`record_id in ${uri.href} must be a Zoho record id: digits only`);
+      try {
+        const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }), { signal: extra.signal });
+        const record = Array.isArray(body?.data) ? (body.data[0] as Record<string, unknown> | undefined) : undefined;
+        if (!record) throw new Error(`${module} record ${id} was not found`);
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(compact(record), null, 1) }] };
+      } catch (error) {
+        // Resource reads have no isError result: the error's text is what the client shows.
+        throw error instanceof ZohoError ? new Error(error.render()) : error;
+      }
+    },
+  );
+}

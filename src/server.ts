@@ -1,0 +1,72 @@
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Config } from "./config.js";
+import { Logger, redact } from "./log.js";
+import { registerRecordResource } from "./resources/record.js";
+import { TOOLS } from "./tools/index.js";
+import { READ_ONLY, type ToolDeps } from "./tools/types.js";
+import { ZohoClient } from "./zoho/client.js";
+import { InputError, ZohoError } from "./zoho/errors.js";
+import { RelatedListCatalog } from "./zoho/metadata.js";
+
+export const SERVER_NAME = "zoho-crm-related-mcp";
+export const SERVER_VERSION = "0.1.0";
+
+const INSTRUCTIONS =
+  "Answers what is related to a Zoho CRM record (lead, account, deal...). list_related_lists shows a module's related lists; get_related_records reads one; get_open_activities / get_closed_activities read calls, tasks and meetings. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
+
+/** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
+export function createDeps(config: Config, logger = new Logger()): ToolDeps {
+  const client = new ZohoClient(config, logger);
+  return { config, client, catalog: new RelatedListCatalog(client), logger };
+}
+
+/** The one place where any thrown error becomes an isError result a model can act on. */
+export function errorResult(error: unknown): CallToolResult {
+  const text =
+    error instanceof ZohoError
+      ? error.render()
+      : error instanceof InputError
+        ? `Invalid input: ${error.message}`
+        : error instanceof Error && error.name === "AbortError"
+          ? "The call was cancelled."
+          : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  return { isError: true, content: [{ type: "text", text: redact(text) }] };
+}
+
+export function buildServer(deps: ToolDeps): McpServer {
+  const server = new McpServer(
+    { name: SERVER_NAME, version: SERVER_VERSION, title: "Zoho CRM related records" },
+    { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
+  );
+
+  for (const tool of TOOLS) {
+    server.registerTool(
+      tool.name,
+      {
+        title: tool.title,
+        description: tool.description,
+        inputSchema: tool.inputSchema,
+        ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
+        annotations: { title: tool.title, ...READ_ONLY },
+      },
+      async (args: Record<string, unknown>, extra) => {
+        try {
+          // The SDK has validated args against tool.inputSchema by now.
+          return await tool.handler(args as never, extra, deps);
+        } catch (error) {
+          deps.logger.log(error instanceof ZohoError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          return errorResult(error);
+        }
+      },
+    );
+  }
+  registerRecordResource(server, deps.client);
+
+  // Retries, refreshes and limits reach the client as logging notifications once it is connected.
+  const detach = deps.logger.attach((level, data) => {
+    if (server.isConnected()) void server.sendLoggingMessage({ level, logger: SERVER_NAME, data }).catch(() => undefined);
+  });
+  server.server.onclose = detach;
+  return server;
+}

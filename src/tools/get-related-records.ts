@@ -1,0 +1,14 @@
+import { z } from "zod";
+import { runRelatedQuery } from "./related.js";
+import { checkQuery, queryShape, relatedListApiName, relatedOutputShape } from "./schemas.js";
+import { defineTool } from "./types.js";
+
+export const getRelatedRecords = defineTool({
+  name: "get_related_records",
+  title: "Get related records",
+  description:
+    "Records in one related list of a Zoho CRM record (e.g. a lead's Notes, an account's Contacts or Deals). Fetches all pages up to max_records.",
+  inputSchema: z.object({ ...queryShape, related_list_api_name: relatedListApiName }).superRefine(checkQuery),
+  outputSchema: relatedOutputShape,
+  handler: (args, extra, deps) => runRelatedQuery(args, args.related_list_api_name, extra, deps),
+});

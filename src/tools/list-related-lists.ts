@@ -1,0 +1,39 @@
+import { z } from "zod";
+import { moduleApiName } from "./schemas.js";
+import { defineTool } from "./types.js";
+
+export const listRelatedLists = defineTool({
+  name: "list_related_lists",
+  title: "List related lists",
+  description:
+    "The related lists of a Zoho CRM module (api name, label, target module, type, status): which related_list_api_name values get_related_records accepts.",
+  inputSchema: z.object({ module_api_name: moduleApiName }),
+  outputSchema: {
+    module_api_name: z.string(),
+    related_lists: z.array(
+      z.object({
+        api_name: z.string(),
+        display_label: z.string(),
+        module: z.string().nullable(),
+        type: z.string(),
+        status: z.string(),
+      }),
+    ),
+  },
+  handler: async (args, _extra, { catalog }) => {
+    const lists = await catalog.lists(args.module_api_name);
+    const lines = [`Related lists of ${args.module_api_name}: ${lists.length}`];
+    for (const l of lists) {
+      const target = l.type === "grouped" ? "grouped: Calls, Tasks, Events" : (l.module ?? "no module");
+      const status = l.status === "visible" ? "" : ` (${l.status.replace(/_/g, " ")}: not readable)`;
+      lines.push(`${l.api_name} "${l.display_label}" → ${target}${status}`);
+    }
+    return {
+      content: [{ type: "text", text: lines.join("\n") }],
+      structuredContent: {
+        module_api_name: args.module_api_name,
+        related_lists: lists.map(({ api_name, display_label, module, type, status }) => ({ api_name, display_label, module, type, status })),
+      },
+    };
+  },
+});

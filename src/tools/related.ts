@@ -1,0 +1,128 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import { moduleOf, recordLine, resourceLink } from "../format/records.js";
+import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type ZohoRecord } from "../zoho/related-records.js";
+import { defaultFields } from "./default-fields.js";
+import type { queryShape } from "./schemas.js";
+import type { ToolDeps, ToolExtra } from "./types.js";
+
+export type QueryArgs = z.output<z.ZodObject<typeof queryShape>>;
+
+/** Auto-pagination default: one page, what a model needs at a glance. */
+export const DEFAULT_MAX_RECORDS = 200;
+
+/**
+ * The body of get_related_records, get_open_activities and get_closed_activities: resolve the
+ * list's target module and default fields, fetch one page or walk the list, and answer with a
+ * summary, one resource link per record and the structured result.
+ */
+export async function runRelatedQuery(
+  args: QueryArgs,
+  relatedListApiName: string,
+  extra: ToolExtra,
+  deps: ToolDeps,
+): Promise<CallToolResult> {
+  const { config, client, catalog, logger } = deps;
+  const grouped = relatedListApiName.startsWith("Activities_Chronological_View");
+
+  // The records' own module names their resource links. Activity rows carry $module; for other
+  // lists the Related List Metadata API knows (cached). Without the metadata scope, fall back to
+  // the list's name, which matches the module for the standard lists (Notes, Contacts, Deals...).
+  const targetModule = grouped
+    ? Promise.resolve(null)
+    : catalog.targetModule(args.module_api_name, relatedListApiName).then(
+        (m) => m ?? relatedListApiName,
+        (error: unknown) => {
+          logger.log("warning", `related list metadata for ${args.module_api_name} unavailable (${(error as Error).message}); assuming module ${relatedListApiName}`);
+          return relatedListApiName;
+        },
+      );
+  const fields = args.fields ?? defaultFields(await targetModule, relatedListApiName);
+
+  const query: RelatedQuery = {
+    module_api_name: args.module_api_name,
+    record_id: args.record_id,
+    related_list_api_name: relatedListApiName,
+    fields,
+    page: args.page,
+    per_page: args.per_page,
+    page_token: args.page_token,
+    ids: args.ids,
+    sort_order: args.sort_order,
+    sort_by: args.sort_by,
+    converted: args.converted,
+    if_modified_since: args.if_modified_since,
+  };
+
+  const requested = args.max_records ?? DEFAULT_MAX_RECORDS;
+  const maxRecords = Math.min(requested, config.maxRecords);
+  const progressToken = extra._meta?.progressToken;
+  const onProgress =
+    progressToken === undefined
+      ? undefined
+      : (progress: number, total: number) =>
+          void extra
+            .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} records` } })
+            .catch(() => undefined);
+
+  const onePage = args.page !== undefined || args.page_token !== undefined;
+  const result = onePage
+    ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), truncated: false, per_page: args.per_page }
+    : await walkRelatedRecords(client, query, { maxRecords, signal: extra.signal, onProgress });
+  const listModule = (await targetModule) ?? relatedListApiName;
+
+  const structured = {
+    module_api_name: args.module_api_name,
+    record_id: args.record_id,
+    related_list_api_name: relatedListApiName,
+    records: result.records,
+    count: result.records.length,
+    more_records: result.more_records,
+    next_page_token: result.next_page_token,
+    fields,
+    not_modified: result.not_modified,
+  };
+
+  const lines = [headline(args, relatedListApiName, result.records.length, result.more_records, fields)];
+  for (const record of result.records) lines.push(recordLine(record, fields, grouped ? moduleOf(record, listModule) : undefined));
+  lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords }));
+
+  return {
+    content: [
+      { type: "text", text: lines.join("\n") },
+      ...result.records.map((r: ZohoRecord) => resourceLink(r, moduleOf(r, listModule))),
+    ],
+    structuredContent: structured,
+  };
+}
+
+function headline(args: QueryArgs, list: string, count: number, more: boolean, fields: string[]): string {
+  const n = `${count}${more ? "+" : ""} record${count === 1 && !more ? "" : "s"}`;
+  return `${list} of ${args.module_api_name} ${args.record_id}: ${n}. Fields: ${fields.join(", ")}`;
+}
+
+function footer(o: {
+  args: QueryArgs;
+  result: { records: ZohoRecord[]; more_records: boolean; next_page_token: string | null; not_modified: boolean; truncated: boolean; per_page: number | undefined };
+  onePage: boolean;
+  maxRecords: number;
+  requested: number;
+  cap: number;
+}): string {
+  const { args, result } = o;
+  if (result.not_modified) return `Nothing changed since ${args.if_modified_since} (HTTP 304).`;
+  const notes: string[] = [];
+  if (o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
+  if (!result.more_records) {
+    notes.push(result.records.length === 0 ? "No related records." : "That is all of them.");
+  } else {
+    const token = result.next_page_token ? ` page_token="${result.next_page_token}"` : "";
+    if (o.onePage) {
+      notes.push(token ? `More records: call again with${token} (same fields, per_page, sort and filters, no page).` : "More records exist.");
+    } else {
+      const raise = o.maxRecords < o.cap ? ` raise max_records (up to ${o.cap}) or` : "";
+      notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${token ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters` : " narrow the request with ids or if_modified_since"}.`);
+    }
+  }
+  return notes.join(" ");
+}

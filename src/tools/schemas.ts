@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { API_NAME, RECORD_ID } from "../zoho/client.js";
+import { DISCRETE_LIMIT, MAX_PER_PAGE } from "../zoho/related-records.js";
+
+/**
+ * Input schemas in Zoho's own parameter names. Everything that reaches a URL path is a checked
+ * identifier; everything else is typed, so bad input is refused before any request and the
+ * message names the field.
+ */
+export const moduleApiName = z
+  .string()
+  .regex(API_NAME, "must be a module API name: letters, digits and _ only (e.g. Leads)")
+  .describe("Parent module API name, e.g. Leads, Accounts, Deals");
+
+export const recordId = z.string().regex(RECORD_ID, "must be a Zoho record id: digits only").describe("Parent record id");
+
+export const relatedListApiName = z
+  .string()
+  .regex(API_NAME, "must be a related list API name: letters, digits and _ only (e.g. Notes)")
+  .describe("Related list API name, e.g. Notes, Contacts, Deals (see list_related_lists)");
+
+const fieldName = z.string().regex(/^\$?[A-Za-z][A-Za-z0-9_]{0,99}$/, "must be a field API name (e.g. Note_Title)");
+
+/** The parameters every related-records tool shares (all but the list's name). */
+export const queryShape = {
+  module_api_name: moduleApiName,
+  record_id: recordId,
+  fields: z.array(fieldName).min(1).max(50).optional().describe("Field API names, 1-50; sensible defaults if omitted"),
+  page: z.number().int().min(1).optional().describe("Fetch only this page (no auto-pagination)"),
+  per_page: z.number().int().min(1).max(MAX_PER_PAGE).optional().describe("Records per page, 1-200"),
+  page_token: z.string().min(1).max(2000).optional().describe("next_page_token of an earlier result; fetches that one page"),
+  ids: z.array(z.string().regex(RECORD_ID, "must be a record id: digits only")).min(1).max(100).optional().describe("Only these related record ids"),
+  sort_order: z.enum(["asc", "desc"]).optional(),
+  sort_by: z.enum(["id", "Created_Time", "Modified_Time"]).optional(),
+  converted: z.enum(["true", "false", "both"]).optional().describe("Converted records: true, false (Zoho's default) or both"),
+  if_modified_since: z.iso
+    .datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2026-07-25T15:26:49+05:30" })
+    .optional()
+    .describe("Only records modified after this ISO 8601 time"),
+  max_records: z.number().int().min(1).optional().describe("Auto-pagination stops here (default 200)"),
+};
+
+/** Rules that tie two fields together; the message names both. */
+export function checkQuery(
+  input: { page?: number | undefined; page_token?: string | undefined; per_page?: number | undefined },
+  ctx: z.RefinementCtx,
+): void {
+  if (input.page !== undefined && input.page_token !== undefined) {
+    ctx.addIssue({ code: "custom", path: ["page_token"], message: "page and page_token cannot be used together: page_token replaces page" });
+  }
+  if (input.page !== undefined && input.page * (input.per_page ?? MAX_PER_PAGE) > DISCRETE_LIMIT) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["page"],
+      message: `page × per_page must stay within record ${DISCRETE_LIMIT}; beyond it use page_token from the previous result`,
+    });
+  }
+}
+
+const recordOut = z.object({ id: z.string() }).catchall(z.unknown());
+
+/** structuredContent of every related-records tool (CONTRACT.md). */
+export const relatedOutputShape = {
+  module_api_name: z.string(),
+  record_id: z.string(),
+  related_list_api_name: z.string(),
+  records: z.array(recordOut),
+  count: z.number().int(),
+  more_records: z.boolean(),
+  next_page_token: z.string().nullable(),
+  fields: z.array(z.string()),
+  not_modified: z.boolean(),
+};

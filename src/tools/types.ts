@@ -1,0 +1,34 @@
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest, ToolAnnotations } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import type { ZohoClient } from "../zoho/client.js";
+import type { RelatedListCatalog } from "../zoho/metadata.js";
+
+/** What every tool may use: the one Zoho client and the caches around it. */
+export interface ToolDeps {
+  config: Config;
+  client: ZohoClient;
+  catalog: RelatedListCatalog;
+  logger: Logger;
+}
+
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** A tool as a plain definition: adding one is a new file and one line in tools/index.ts. */
+export interface ToolDefinition<In extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: In;
+  outputSchema?: z.ZodRawShape;
+  handler: (args: z.output<In>, extra: ToolExtra, deps: ToolDeps) => Promise<CallToolResult>;
+}
+
+/** Every tool here only reads, from a CRM outside this process, and answers the same twice. */
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false };
+
+export function defineTool<In extends z.ZodObject>(tool: ToolDefinition<In>): ToolDefinition<In> {
+  return tool;
+}

@@ -1,0 +1,133 @@
+import ky, { HTTPError, TimeoutError } from "ky";
+import type { Config } from "../config.js";
+import { registerSecret, type Logger } from "../log.js";
+import { ZohoError } from "./errors.js";
+
+interface CachedToken {
+  value: string;
+  expiresAt: number;
+}
+
+/** After Zoho blocks refreshes, do not ask again for a while: each ask extends the block. */
+const RATE_LIMIT_COOLDOWN_MS = 60_000;
+
+/**
+ * Access tokens for the Zoho client. Zoho allows about ten tokens per ten minutes per refresh
+ * token, so one refresh runs at a time, every concurrent caller shares it, and the token is kept
+ * until shortly before it expires.
+ */
+export class TokenManager {
+  private current: CachedToken | undefined;
+  private inflight: Promise<string> | undefined;
+  private staticExpired = false;
+  private blockedUntil = 0;
+  /** The API base the accounts server named for this org; used unless the user pinned one. */
+  apiDomain: string | undefined;
+  /** How many refreshes this process made (figures for tests and the benchmark). */
+  refreshes = 0;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {
+    if (config.auth.kind === "static") registerSecret(config.auth.accessToken);
+  }
+
+  get canRefresh(): boolean {
+    return this.config.auth.kind === "refresh";
+  }
+
+  async get(): Promise<string> {
+    const auth = this.config.auth;
+    if (auth.kind === "static") {
+      if (this.staticExpired) throw new ZohoError({ status: 401, code: "ACCESS_TOKEN_EXPIRED", message: "Zoho refused ZOHO_ACCESS_TOKEN (expired or invalid), and without a refresh token the server cannot get a new one." });
+      return auth.accessToken;
+    }
+    if (this.current && Date.now() < this.current.expiresAt) return this.current.value;
+    this.inflight ??= this.refresh().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  /**
+   * Zoho refused `token`. Forget it, unless a newer one already replaced it: twenty calls failing
+   * with the same stale token must cause one refresh, not twenty.
+   */
+  invalidate(token: string | undefined): void {
+    if (this.config.auth.kind === "static") {
+      this.staticExpired = true;
+      return;
+    }
+    if (token && this.current?.value === token) this.current = undefined;
+  }
+
+  private async refresh(): Promise<string> {
+    const auth = this.config.auth;
+    if (auth.kind !== "refresh") throw new Error("unreachable: static tokens are not refreshed");
+    if (Date.now() < this.blockedUntil) throw rateLimited(this.blockedUntil);
+
+    const endpoint = `${this.config.accountsUrl}/oauth/v2/token`;
+    this.refreshes++;
+    this.logger.log("info", `refreshing the Zoho access token at ${endpoint}`);
+    let body: Record<string, unknown>;
+    try {
+      // Never retried: every attempt counts against Zoho's ten-per-ten-minutes token limit.
+      body = await ky
+        .post(endpoint, {
+          body: new URLSearchParams({
+            grant_type: "refresh_token",
+            client_id: auth.clientId,
+            client_secret: auth.clientSecret,
+            refresh_token: auth.refreshToken,
+          }),
+          retry: 0,
+          timeout: this.config.timeoutMs,
+          throwHttpErrors: false,
+        })
+        .json<Record<string, unknown>>();
+    } catch (error) {
+      const timedOut = error instanceof TimeoutError;
+      throw new ZohoError({
+        code: timedOut ? "TIMEOUT" : error instanceof HTTPError ? "TOKEN_REFRESH_FAILED" : "NETWORK_ERROR",
+        message: timedOut
+          ? `the accounts server ${this.config.accountsUrl} did not answer within ${this.config.timeoutMs} ms`
+          : `could not refresh the access token at ${this.config.accountsUrl}: ${(error as Error).message}`,
+        cause: error,
+      });
+    }
+
+    // Zoho answers a failed refresh with HTTP 200 and {"error": ...}: the body decides.
+    const token = typeof body.access_token === "string" ? body.access_token : undefined;
+    if (!token) {
+      const error = String(body.error ?? "no access_token in the answer");
+      const description = typeof body.error_description === "string" ? body.error_description : "";
+      if (/access denied|too many requests/i.test(`${error} ${description}`)) {
+        this.blockedUntil = Date.now() + RATE_LIMIT_COOLDOWN_MS;
+        this.logger.log("warning", "Zoho refused to issue another access token: refresh limit reached");
+        throw rateLimited(this.blockedUntil);
+      }
+      throw new ZohoError({
+        code: "TOKEN_REFRESH_FAILED",
+        message: `Zoho's accounts server ${this.config.accountsUrl} refused the refresh token (${error}${description ? `: ${description}` : ""})`,
+      });
+    }
+    registerSecret(token);
+
+    const expiresIn = Number(body.expires_in ?? body.expires_in_sec ?? 3600);
+    // Refresh a minute early (or a tenth of a short lifetime) so no request leaves with a token
+    // that dies on the way.
+    const marginMs = Math.min(60_000, expiresIn * 100);
+    this.current = { value: token, expiresAt: Date.now() + expiresIn * 1000 - marginMs };
+    if (typeof body.api_domain === "string" && body.api_domain) this.apiDomain = body.api_domain.replace(/\/+$/, "");
+    return token;
+  }
+}
+
+function rateLimited(until: number): ZohoError {
+  const seconds = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+  return new ZohoError({
+    code: "REFRESH_RATE_LIMITED",
+    message: `Zoho blocks new access tokens for now (about 10 per 10 minutes are allowed). Retry in ${seconds} s or more; the block may last up to 10 minutes.`,
+  });
+}

@@ -1,0 +1,209 @@
+import ky, { HTTPError, TimeoutError, type KyInstance } from "ky";
+import pLimit, { type LimitFunction } from "p-limit";
+import type { Config } from "../config.js";
+import type { Logger } from "../log.js";
+import { TokenManager } from "./auth.js";
+import { ZohoError } from "./errors.js";
+
+/** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
+export const API_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
+/** A Zoho record id: digits only. */
+export const RECORD_ID = /^[0-9]{1,30}$/;
+
+/** Builds a path under /crm/v7 from checked segments (belt and braces behind the input schemas). */
+export function crmPath(...segments: Array<{ apiName: string } | { recordId: string } | { literal: string }>): string {
+  return segments
+    .map((s) => {
+      if ("literal" in s) return s.literal;
+      const [value, ok] = "apiName" in s ? [s.apiName, API_NAME.test(s.apiName)] : [s.recordId, RECORD_ID.test(s.recordId)];
+      if (!ok) throw new ZohoError({ code: "INVALID_URL_PATTERN", message: `refusing to build a Zoho URL from ${JSON.stringify(value)}` });
+      return value;
+    })
+    .join("/");
+}
+
+export interface ZohoResponse {
+  status: number;
+  /** Parsed JSON; null for 204 (empty list) and 304 (not modified). */
+  body: Record<string, unknown> | null;
+}
+
+export interface RequestOptions {
+  searchParams?: Record<string, string | number | undefined>;
+  headers?: Record<string, string | undefined>;
+  signal?: AbortSignal | undefined;
+}
+
+/** Zoho says these about a token that a fresh one fixes; OAUTH_SCOPE_MISMATCH is not among them. */
+const REFRESHABLE_401 = new Set(["INVALID_TOKEN", "AUTHENTICATION_FAILURE"]);
+
+/**
+ * The one HTTP client for Zoho CRM: ky with the OAuth header from a hook, ky's own retry for
+ * 429/5xx (Retry-After honoured) and for one timeout, a per-attempt timeout, and one concurrency
+ * cap for the whole process around every attempt.
+ */
+export class ZohoClient {
+  readonly tokens: TokenManager;
+  private readonly http: KyInstance;
+  private readonly limit: LimitFunction;
+  private readonly logger: Logger;
+
+  constructor(private readonly config: Config, logger: Logger) {
+    this.logger = logger;
+    this.tokens = new TokenManager(config, logger);
+    this.limit = pLimit(config.concurrency);
+    this.http = ky.create({
+      timeout: config.timeoutMs,
+      // The cap wraps each attempt, body included, so a retry's backoff holds no slot and a slow
+      // body download still counts as in flight (which is what Zoho's concurrency limit counts).
+      fetch: (input, init) => this.limit(() => bufferedFetch(input, init)),
+      throwHttpErrors: (status) => status !== 304,
+      retry: {
+        limit: 2,
+        methods: ["get"],
+        statusCodes: [429, 500, 502, 503, 504],
+        afterStatusCodes: [429, 503],
+        // Retry-After beyond a minute is longer than a tool call should wait.
+        maxRetryAfter: 60_000,
+        backoffLimit: 8_000,
+        jitter: true,
+        retryOnTimeout: true,
+        shouldRetry: ({ error, retryCount }) => {
+          // A failed token refresh must not be repeated (Zoho's token limit); one retry is enough
+          // for a request that timed out, the caller is waiting.
+          if (error instanceof ZohoError) return false;
+          if (error instanceof TimeoutError && retryCount > 1) return false;
+          return undefined;
+        },
+      },
+      hooks: {
+        beforeRequest: [
+          async (request) => {
+            request.headers.set("Authorization", `Zoho-oauthtoken ${await this.tokens.get()}`);
+          },
+        ],
+        beforeRetry: [
+          ({ request, error, retryCount }) => {
+            const status = error instanceof HTTPError ? `HTTP ${error.response.status}` : error.name;
+            this.logger.log("warning", `retrying ${describe(request.url)} after ${status} (retry ${retryCount})`);
+          },
+        ],
+      },
+    });
+  }
+
+  /** The API root: the user's pinned host, else the api_domain the token came with. */
+  private async apiRoot(): Promise<string> {
+    if (!this.config.apiDomainPinned && this.tokens.canRefresh && !this.tokens.apiDomain) await this.tokens.get();
+    const domain = this.config.apiDomainPinned ? this.config.apiDomain : (this.tokens.apiDomain ?? this.config.apiDomain);
+    return `${domain}/crm/v7`;
+  }
+
+  /** GET a path under /crm/v7. Every failure leaves as a ZohoError (or the caller's AbortError). */
+  async get(path: string, options: RequestOptions = {}): Promise<ZohoResponse> {
+    let authRetried = false;
+    const searchParams: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(options.searchParams ?? {})) if (v !== undefined) searchParams[k] = v;
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(options.headers ?? {})) if (v !== undefined) headers[k] = v;
+
+    try {
+      const prefixUrl = await this.apiRoot();
+      const response = await this.http.get(path, {
+        prefixUrl,
+        searchParams,
+        headers,
+        signal: options.signal,
+        hooks: {
+          afterResponse: [
+            async (request, _options, response) => {
+              // A static token cannot be refreshed: toZohoError says so instead.
+              if (response.status !== 401 || authRetried || !this.tokens.canRefresh) return;
+              const code = await errorCode(response);
+              if (!code || !REFRESHABLE_401.has(code)) return;
+              authRetried = true;
+              this.tokens.invalidate(request.headers.get("Authorization")?.replace(/^Zoho-oauthtoken /, ""));
+              this.logger.log("info", `Zoho answered 401 ${code}: getting a new access token and retrying once`);
+              return ky.retry({ delay: 0, code: "TOKEN_REFRESHED" });
+            },
+          ],
+        },
+      });
+      if (response.status === 204 || response.status === 304) return { status: response.status, body: null };
+      return { status: response.status, body: parseJson(await response.text(), response.status) };
+    } catch (error) {
+      throw await this.toZohoError(error, options.signal);
+    }
+  }
+
+  private async toZohoError(error: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    if (error instanceof ZohoError) return error;
+    // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
+    if (signal?.aborted) return signal.reason ?? error;
+    if (error instanceof HTTPError) {
+      const status = error.response.status;
+      const text = await error.response.text().catch(() => "");
+      let body: Record<string, unknown> = {};
+      try {
+        body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        /* a non-JSON error page: fall through with the status alone */
+      }
+      const code = typeof body.code === "string" ? body.code : `HTTP_${status}`;
+      if (code === "INVALID_TOKEN" && !this.tokens.canRefresh) {
+        this.tokens.invalidate(undefined);
+        return new ZohoError({ status, code: "ACCESS_TOKEN_EXPIRED", message: "Zoho refused ZOHO_ACCESS_TOKEN (expired or invalid), and without a refresh token the server cannot get a new one." });
+      }
+      const message = typeof body.message === "string" && body.message ? body.message : `Zoho answered HTTP ${status}`;
+      const details = body.details && typeof body.details === "object" ? (body.details as Record<string, unknown>) : {};
+      const retried = status === 429 || status >= 500 ? " (after retries)" : "";
+      return new ZohoError({ status, code, message: message + retried, details, cause: error });
+    }
+    if (error instanceof TimeoutError) {
+      return new ZohoError({ code: "TIMEOUT", message: `Zoho did not answer within ZOHO_TIMEOUT_MS (${this.config.timeoutMs} ms), twice`, cause: error });
+    }
+    if (error instanceof Error && error.message.startsWith("Forced retry")) {
+      // ky gave up after the forced 401 retry: the fresh token was refused as well.
+      return new ZohoError({ status: 401, code: "INVALID_TOKEN", message: "Zoho refused a freshly issued access token", cause: error });
+    }
+    const reason = error instanceof Error ? (error.cause instanceof Error ? `${error.message}: ${error.cause.message}` : error.message) : String(error);
+    return new ZohoError({ code: "NETWORK_ERROR", message: `could not reach Zoho (${reason})`, cause: error });
+  }
+}
+
+/**
+ * fetch, with the body read before the concurrency slot is released. Statuses that may not carry a
+ * body (204, 304) get none, as the Response constructor demands.
+ */
+async function bufferedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
+  const response = await fetch(input, init);
+  const nullBody = response.status === 204 || response.status === 304;
+  const body = nullBody ? null : await response.arrayBuffer();
+  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+}
+
+async function errorCode(response: Response): Promise<string | undefined> {
+  try {
+    const body = (await response.clone().json()) as { code?: unknown };
+    return typeof body.code === "string" ? body.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function parseJson(text: string, status: number): Record<string, unknown> | null {
+  if (text.trim() === "") return null;
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === "object" && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* reported below */
+  }
+  throw new ZohoError({ status, code: "INVALID_RESPONSE", message: "Zoho returned a response that is not valid JSON" });
+}
+
+/** A URL for logs: path and parameter names, no values (ids are fine, but keep lines short). */
+function describe(url: string): string {
+  const u = new URL(url);
+  return `GET ${u.pathname}`;
+}

@@ -1,0 +1,80 @@
+import { redact } from "../log.js";
+
+/**
+ * What to do about each Zoho error code, from Zoho's own "Possible Errors" resolutions and the
+ * facts its page leaves out. The model reads these, so they say what to change, not what broke.
+ */
+const RESOLUTIONS: Record<string, string> = {
+  INVALID_MODULE:
+    "Specify a valid module API name (case-sensitive, e.g. Leads, Accounts, Deals); the module may also lack tab permission or have been removed. list_related_lists shows a module's lists.",
+  NOT_SUPPORTED: "This module (e.g. Documents, Projects) is not supported by Zoho's API. Use another module.",
+  INVALID_URL_PATTERN:
+    "The request URL is wrong. Check the module, record id and related list API names; a wrong data center (ZOHO_DC) also causes this.",
+  OAUTH_SCOPE_MISMATCH:
+    "The OAuth client lacks the scope for this data: grant ZohoCRM.modules.ALL or ZohoCRM.modules.{module}.READ (and ZohoCRM.settings.related_lists.READ for metadata), then create a new refresh token. Retrying will not help.",
+  NO_PERMISSION:
+    "The Zoho user does not have permission to read these related records. Ask the Zoho CRM administrator for access.",
+  AUTHORIZATION_FAILED:
+    "The Zoho user lacks the privilege to read these related records. Ask the Zoho CRM administrator for access.",
+  INTERNAL_ERROR: "Zoho had an unexpected server error. Try again later; if it persists, contact Zoho support.",
+  INVALID_REQUEST_METHOD: "Zoho rejected the HTTP method. This is a bug in the server; please report it.",
+  REQUIRED_PARAM_MISSING: "A mandatory parameter is missing (Get Related Records needs fields). Pass it and try again.",
+  INVALID_DATA:
+    "Zoho rejected a value: the record id may not exist in this module, or the related list is missing or hidden in the layout. list_related_lists shows the module's related lists.",
+  INVALID_TOKEN:
+    "The access token was refused. If the token is fresh, the data center is probably wrong: set ZOHO_DC to the one your Zoho account lives in (us, eu, in, au, jp, cn, ca, sa, uk).",
+  AUTHENTICATION_FAILURE: "Zoho could not authenticate the request. Check the OAuth settings and the data center (ZOHO_DC).",
+  LIMIT_EXCEEDED: "Too many values: ask for at most 50 fields.",
+  DISCRETE_PAGINATION_LIMIT_EXCEEDED:
+    "Past record 2000 only page_token works: use the next_page_token of the previous result instead of page.",
+  AMBIGUITY_DURING_PROCESSING: "Use either page or page_token, never both.",
+  TOKEN_BOUND_DATA_MISMATCH:
+    "A page_token only works with the same fields, per_page, sort and filters as the call that returned it.",
+  EXPIRED_VALUE: "The page_token has expired (they live 24 hours). Start again without page_token.",
+  PAGINATION_LIMIT_EXCEEDED: "Zoho serves at most 100,000 records of one related list. Narrow the request with ids or If-Modified-Since.",
+  TOO_MANY_REQUESTS:
+    "Zoho's concurrency or API credit limit was reached. Wait a minute and retry, with fewer parallel calls; lower ZOHO_CONCURRENCY if this repeats.",
+  INVALID_RESPONSE: "Zoho returned a response that is not valid JSON. Try again; if it persists, Zoho may be having an outage.",
+  TIMEOUT: "Zoho did not answer in time. Try again, ask for fewer records, or raise ZOHO_TIMEOUT_MS.",
+  NETWORK_ERROR: "Zoho could not be reached. Check the network and the data center (ZOHO_DC / ZOHO_API_DOMAIN).",
+  TOKEN_REFRESH_FAILED:
+    "Check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN, and that ZOHO_DC names the data center where the self-client was created.",
+  REFRESH_RATE_LIMITED:
+    "Zoho allows about 10 access tokens per 10 minutes per refresh token. Wait a few minutes before the next call.",
+  ACCESS_TOKEN_EXPIRED:
+    "ZOHO_ACCESS_TOKEN has expired and cannot be refreshed. Set a new one, or configure ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN so the server refreshes tokens itself.",
+};
+
+export function resolutionFor(code: string): string | undefined {
+  return RESOLUTIONS[code];
+}
+
+/** Every failure of a Zoho call, whatever its cause: HTTP error, bad body, timeout, OAuth. */
+export class ZohoError extends Error {
+  override name = "ZohoError";
+  readonly status: number | undefined;
+  readonly code: string;
+  readonly details: Record<string, unknown>;
+  readonly hint: string | undefined;
+
+  constructor(init: { status?: number; code: string; message: string; details?: Record<string, unknown>; hint?: string; cause?: unknown }) {
+    super(redact(init.message), { cause: init.cause });
+    this.status = init.status;
+    this.code = init.code;
+    this.details = init.details ?? {};
+    this.hint = init.hint ?? resolutionFor(init.code);
+  }
+
+  /** The text a model reads in an isError result. */
+  render(): string {
+    const status = this.status ? ` (HTTP ${this.status})` : "";
+    const details = Object.keys(this.details).length ? `\nDetails: ${redact(JSON.stringify(this.details))}` : "";
+    const hint = this.hint ? `\nWhat to do: ${this.hint}` : "";
+    return `Zoho error ${this.code}${status}: ${this.message}${details}${hint}`;
+  }
+}
+
+/** Input the server refuses before any request; the message names the offending field. */
+export class InputError extends Error {
+  override name = "InputError";
+}

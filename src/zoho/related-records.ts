@@ -1,0 +1,174 @@
+import { crmPath, type ZohoClient } from "./client.js";
+import { ZohoError } from "./errors.js";
+
+export type ZohoRecord = Record<string, unknown> & { id: string };
+
+/** Get Related Records, in Zoho's own parameter names. */
+export interface RelatedQuery {
+  module_api_name: string;
+  record_id: string;
+  related_list_api_name: string;
+  fields: string[];
+  page?: number | undefined;
+  per_page?: number | undefined;
+  page_token?: string | undefined;
+  ids?: string[] | undefined;
+  sort_order?: "asc" | "desc" | undefined;
+  sort_by?: "id" | "Created_Time" | "Modified_Time" | undefined;
+  converted?: "true" | "false" | "both" | undefined;
+  if_modified_since?: string | undefined;
+}
+
+export interface RelatedPage {
+  records: ZohoRecord[];
+  more_records: boolean;
+  next_page_token: string | null;
+  /** HTTP 304: nothing changed since If-Modified-Since. */
+  not_modified: boolean;
+}
+
+/** Past this position Zoho serves records by page_token only (DISCRETE_PAGINATION_LIMIT_EXCEEDED). */
+export const DISCRETE_LIMIT = 2000;
+export const MAX_PER_PAGE = 200;
+
+/** One request of Get Related Records. 204 is an empty page, 304 is "not modified": neither fails. */
+export async function getRelatedRecordsPage(client: ZohoClient, q: RelatedQuery, signal?: AbortSignal): Promise<RelatedPage> {
+  const path = crmPath({ apiName: q.module_api_name }, { recordId: q.record_id }, { apiName: q.related_list_api_name });
+  const { status, body } = await client.get(path, {
+    signal,
+    searchParams: {
+      fields: q.fields.join(","),
+      page: q.page,
+      per_page: q.per_page,
+      page_token: q.page_token,
+      ids: q.ids?.join(","),
+      sort_order: q.sort_order,
+      sort_by: q.sort_by,
+      converted: q.converted,
+    },
+    headers: { "If-Modified-Since": q.if_modified_since },
+  });
+  if (status === 304) return { records: [], more_records: false, next_page_token: null, not_modified: true };
+  if (!body) return { records: [], more_records: false, next_page_token: null, not_modified: false };
+  const data = body.data;
+  const info = (body.info ?? {}) as Record<string, unknown>;
+  if (!Array.isArray(data)) {
+    throw new ZohoError({ status, code: "INVALID_RESPONSE", message: "Zoho's answer has no data array" });
+  }
+  return {
+    records: data as ZohoRecord[],
+    more_records: info.more_records === true,
+    next_page_token: typeof info.next_page_token === "string" && info.next_page_token ? info.next_page_token : null,
+    not_modified: false,
+  };
+}
+
+export interface WalkPlan {
+  perPage: number;
+  /** Last page fetched by number; the rest of the walk follows next_page_token. */
+  lastDiscretePage: number;
+}
+
+/**
+ * How to walk a related list for `maxRecords`: pages by number up to record 2000 (fetched
+ * concurrently after page 1), then page tokens, one after another because each names the next.
+ */
+export function planWalk(maxRecords: number, perPage?: number): WalkPlan {
+  const size = perPage ?? Math.min(MAX_PER_PAGE, maxRecords);
+  return {
+    perPage: size,
+    lastDiscretePage: Math.max(1, Math.min(Math.ceil(maxRecords / size), Math.floor(DISCRETE_LIMIT / size))),
+  };
+}
+
+export interface WalkResult {
+  records: ZohoRecord[];
+  more_records: boolean;
+  /** Continue from here with page_token (same fields, per_page, sort and filters); null when the walk stopped mid-page or at the end. */
+  next_page_token: string | null;
+  not_modified: boolean;
+  /** Records the walk fetched but left out to honour max_records. */
+  truncated: boolean;
+  per_page: number;
+  requests: number;
+}
+
+export interface WalkOptions {
+  maxRecords: number;
+  signal?: AbortSignal | undefined;
+  onProgress?: ((fetched: number, target: number) => void) | undefined;
+}
+
+/** Auto-pagination: fetch until max_records or the end of the list, within Zoho's rules. */
+export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult> {
+  const { maxRecords, signal } = opts;
+  const plan = planWalk(maxRecords, q.per_page);
+  const base: RelatedQuery = { ...q, page: undefined, page_token: undefined, per_page: plan.perPage };
+  let requests = 0;
+  let fetched = 0;
+  const progress = (n: number) => {
+    fetched += n;
+    opts.onProgress?.(Math.min(fetched, maxRecords), maxRecords);
+  };
+
+  const first = await getRelatedRecordsPage(client, { ...base, page: 1 }, signal);
+  requests++;
+  progress(first.records.length);
+  const pages: RelatedPage[] = [first];
+
+  // Pages 2..N concurrently; the client's cap decides how many are in flight. When one page turns
+  // out to be the last, the pages after it are cancelled before they cost an API credit.
+  if (first.more_records && plan.lastDiscretePage > 1 && first.records.length < maxRecords) {
+    let lastPage = plan.lastDiscretePage;
+    const controllers = new Map<number, AbortController>();
+    const tasks: Array<Promise<RelatedPage | null>> = [];
+    for (let page = 2; page <= plan.lastDiscretePage; page++) {
+      const controller = new AbortController();
+      controllers.set(page, controller);
+      const pageSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
+      tasks.push(
+        getRelatedRecordsPage(client, { ...base, page }, pageSignal).then(
+          (result) => {
+            requests++;
+            progress(result.records.length);
+            if (!result.more_records && page < lastPage) {
+              lastPage = page;
+              for (const [p, c] of controllers) if (p > page) c.abort();
+            }
+            return result;
+          },
+          (error: unknown) => {
+            if (page > lastPage && !signal?.aborted) return null; // cancelled by us: past the end
+            for (const c of controllers.values()) c.abort(); // the walk has failed: spend no more credits
+            throw error;
+          },
+        ),
+      );
+    }
+    const settled = await Promise.all(tasks);
+    for (const page of settled.slice(0, lastPage - 1)) if (page) pages.push(page);
+  }
+
+  // Beyond record 2000 (or the last discrete page) only page_token works, never beside `page`.
+  let last = pages[pages.length - 1]!;
+  let total = pages.reduce((n, p) => n + p.records.length, 0);
+  while (last.more_records && last.next_page_token && total < maxRecords) {
+    last = await getRelatedRecordsPage(client, { ...base, page_token: last.next_page_token }, signal);
+    requests++;
+    progress(last.records.length);
+    pages.push(last);
+    total += last.records.length;
+  }
+
+  const all = pages.flatMap((p) => p.records);
+  const truncated = all.length > maxRecords;
+  return {
+    records: truncated ? all.slice(0, maxRecords) : all,
+    more_records: truncated || last.more_records,
+    next_page_token: truncated ? null : last.next_page_token,
+    not_modified: first.not_modified,
+    truncated,
+    per_page: plan.perPage,
+    requests,
+  };
+}

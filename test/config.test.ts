@@ -1,0 +1,83 @@
+import { describe, expect, test } from "vitest";
+import { ConfigError, DATA_CENTERS, apiDomainFor, loadConfig } from "../src/config.js";
+
+const creds = { ZOHO_CLIENT_ID: "1000.ABC", ZOHO_CLIENT_SECRET: "s3cr3t-value-123", ZOHO_REFRESH_TOKEN: "1000.refresh.value" };
+
+describe("data centers", () => {
+  test.each([
+    ["us", "https://accounts.zoho.com", "https://www.zohoapis.com"],
+    ["eu", "https://accounts.zoho.eu", "https://www.zohoapis.eu"],
+    ["in", "https://accounts.zoho.in", "https://www.zohoapis.in"],
+    ["au", "https://accounts.zoho.com.au", "https://www.zohoapis.com.au"],
+    ["jp", "https://accounts.zoho.jp", "https://www.zohoapis.jp"],
+    ["cn", "https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"],
+    ["ca", "https://accounts.zohocloud.ca", "https://www.zohoapis.ca"],
+    ["sa", "https://accounts.zoho.sa", "https://www.zohoapis.sa"],
+    ["uk", "https://accounts.zoho.uk", "https://www.zohoapis.uk"],
+  ])("%s: accounts %s, api %s", (dc, accounts, api) => {
+    const config = loadConfig({ ...creds, ZOHO_DC: dc.toUpperCase() });
+    expect(config.accountsUrl).toBe(accounts);
+    expect(config.apiDomain).toBe(api);
+    expect(config.apiDomainPinned).toBe(false);
+  });
+
+  test("all nine data centers are known", () => {
+    expect(Object.keys(DATA_CENTERS).sort()).toEqual(["au", "ca", "cn", "eu", "in", "jp", "sa", "uk", "us"]);
+  });
+
+  test("sandbox and developer hosts of a data center, pinned over the token's api_domain", () => {
+    expect(apiDomainFor("eu", "sandbox")).toBe("https://sandbox.zohoapis.eu");
+    expect(apiDomainFor("au", "developer")).toBe("https://developer.zohoapis.com.au");
+    const config = loadConfig({ ...creds, ZOHO_DC: "in", ZOHO_ENVIRONMENT: "sandbox" });
+    expect(config.apiDomain).toBe("https://sandbox.zohoapis.in");
+    expect(config.apiDomainPinned).toBe(true);
+  });
+
+  test("overrides win and lose their trailing slash", () => {
+    const config = loadConfig({ ...creds, ZOHO_ACCOUNTS_URL: "http://127.0.0.1:9/", ZOHO_API_DOMAIN: "http://127.0.0.1:8//" });
+    expect(config.accountsUrl).toBe("http://127.0.0.1:9");
+    expect(config.apiDomain).toBe("http://127.0.0.1:8");
+    expect(config.apiDomainPinned).toBe(true);
+  });
+});
+
+describe("defaults and limits", () => {
+  test("defaults", () => {
+    const c = loadConfig(creds);
+    expect(c).toMatchObject({ dc: "us", environment: "production", maxRecords: 2000, concurrency: 4, timeoutMs: 30000 });
+    expect(c.auth).toEqual({ kind: "refresh", clientId: "1000.ABC", clientSecret: "s3cr3t-value-123", refreshToken: "1000.refresh.value" });
+  });
+  test("numbers from strings; empty strings count as unset", () => {
+    const c = loadConfig({ ...creds, ZOHO_MAX_RECORDS: "10000", ZOHO_CONCURRENCY: "5", ZOHO_TIMEOUT_MS: "", ZOHO_DC: "" });
+    expect(c).toMatchObject({ maxRecords: 10000, concurrency: 5, timeoutMs: 30000, dc: "us" });
+  });
+  test("a static access token alone is enough", () => {
+    expect(loadConfig({ ZOHO_ACCESS_TOKEN: "1000.static.token" }).auth).toEqual({ kind: "static", accessToken: "1000.static.token" });
+  });
+});
+
+describe("refusals name the variable and never echo a secret", () => {
+  test.each([
+    [{ ...creds, ZOHO_DC: "mars" }, /^ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk/],
+    [{ ...creds, ZOHO_ENVIRONMENT: "staging" }, /^ZOHO_ENVIRONMENT must be one of production, sandbox, developer/],
+    [{ ...creds, ZOHO_MAX_RECORDS: "0" }, /^ZOHO_MAX_RECORDS must be at least 1/],
+    [{ ...creds, ZOHO_MAX_RECORDS: "ten" }, /^ZOHO_MAX_RECORDS must be a whole number/],
+    [{ ...creds, ZOHO_CONCURRENCY: "2.5" }, /^ZOHO_CONCURRENCY must be a whole number/],
+    [{ ...creds, ZOHO_CONCURRENCY: "99" }, /^ZOHO_CONCURRENCY must be at most 25/],
+    [{ ...creds, ZOHO_TIMEOUT_MS: "-1" }, /^ZOHO_TIMEOUT_MS must be at least 1/],
+    [{ ...creds, ZOHO_ACCOUNTS_URL: "ftp://x" }, /^ZOHO_ACCOUNTS_URL must be an http\(s\) URL/],
+    [{ ...creds, ZOHO_API_DOMAIN: "not a url" }, /^ZOHO_API_DOMAIN must be an http\(s\) URL/],
+    [{ ZOHO_CLIENT_ID: "1000.ABC", ZOHO_CLIENT_SECRET: "s3cr3t-value-123" }, /^ZOHO_REFRESH_TOKEN is missing/],
+    [{}, /ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing \(or set ZOHO_ACCESS_TOKEN\)/],
+  ])("%o", (env, message) => {
+    let error: unknown;
+    try {
+      loadConfig(env as NodeJS.ProcessEnv);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain("s3cr3t-value-123");
+  });
+});

@@ -1,0 +1,73 @@
+import { describe, expect, test } from "vitest";
+import { formatValue, recordLine, recordName, resourceLink } from "../src/format/records.js";
+import { planWalk } from "../src/zoho/related-records.js";
+
+describe("formatValue: no null noise, lookups by name", () => {
+  test.each([
+    [null, undefined],
+    [undefined, undefined],
+    ["", undefined],
+    ["   ", undefined],
+    [[], undefined],
+    [{}, undefined],
+    ["Call  back\non Monday", "Call back on Monday"],
+    [42.5, "42.5"],
+    [false, "false"],
+    [{ name: "Patricia Boyle", id: "4876876000000327001", email: "p@x.com" }, "Patricia Boyle"],
+    [[{ name: "A", id: "1" }, null, { name: "B", id: "2" }], "A, B"],
+    [{ id: "4876876000000327001" }, "4876876000000327001"],
+  ])("%o -> %o", (value, shown) => {
+    expect(formatValue(value)).toBe(shown);
+  });
+
+  test("long text is cut at 300 characters with an ellipsis", () => {
+    const shown = formatValue("x".repeat(1000))!;
+    expect(shown).toHaveLength(300);
+    expect(shown.endsWith("…")).toBe(true);
+  });
+});
+
+describe("recordLine", () => {
+  const note = { id: "111", Note_Title: "Pricing call", Note_Content: null, Owner: { name: "Patricia Boyle", id: "9" }, Created_Time: "2026-03-14T10:22:31+05:30" };
+  test("only requested fields that have a value, in the requested order", () => {
+    expect(recordLine(note, ["Owner", "Note_Title", "Note_Content", "Created_Time"])).toBe(
+      "111 Owner: Patricia Boyle · Note_Title: Pricing call · Created_Time: 2026-03-14T10:22:31+05:30",
+    );
+  });
+  test("activity rows show their module", () => {
+    expect(recordLine({ id: "5", $module: "Calls", Subject: "Demo" }, ["Subject"], "Calls")).toBe("5 [Calls] Subject: Demo");
+  });
+  test("a record with no values is its id", () => {
+    expect(recordLine({ id: "7" }, ["Subject"])).toBe("7");
+  });
+});
+
+describe("resource links", () => {
+  test("uri in the record's own module, named by its name field", () => {
+    expect(resourceLink({ id: "5", $module: "Tasks", Subject: "Send quote" }, "Tasks")).toEqual({
+      type: "resource_link",
+      uri: "zohocrm://records/Tasks/5",
+      name: "Send quote",
+      mimeType: "application/json",
+    });
+    expect(recordName({ id: "9" }, "Notes")).toBe("Notes 9");
+  });
+});
+
+describe("planWalk", () => {
+  test.each([
+    // maxRecords, per_page, expected per_page, last page fetched by number
+    [200, undefined, 200, 1],
+    [50, undefined, 50, 1],
+    [201, undefined, 200, 2],
+    [2000, undefined, 200, 10],
+    [2450, undefined, 200, 10],
+    [10_000, undefined, 200, 10],
+    [2000, 150, 150, 13],
+    [500, 100, 100, 5],
+    [1, undefined, 1, 1],
+    [5000, 1, 1, 2000],
+  ])("max %i per_page %o -> %i per page, pages 1..%i by number", (max, perPage, size, last) => {
+    expect(planWalk(max, perPage)).toEqual({ perPage: size, lastDiscretePage: last });
+  });
+});

@@ -1,0 +1,68 @@
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type { CallToolResult, LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
+import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
+import { loadConfig, secretsOf, type Config } from "../src/config.js";
+import { startDemoCrm, type DemoCrm, type DemoCrmOptions } from "../src/demo/crm.js";
+import { Logger, registerSecret } from "../src/log.js";
+import { buildServer, createDeps } from "../src/server.js";
+import type { ToolDeps } from "../src/tools/types.js";
+
+/** Recognisable fake secrets: any test may assert that none of them ever leaves the server. */
+export const CANARY = {
+  clientId: "1000.CANARYCLIENTID0001",
+  clientSecret: "canary-client-secret-5f1d2c3b4a69",
+  refreshToken: "1000.canary-refresh-token.0f9e8d7c6b5a4",
+};
+
+export interface Harness {
+  crm: DemoCrm;
+  config: Config;
+  deps: ToolDeps;
+  client: Client;
+  logs: LoggingMessageNotification["params"][];
+  /** Calls a tool and returns its result (errors come back as isError results). */
+  call(name: string, args: Record<string, unknown>, options?: { signal?: AbortSignal; onprogress?: (p: { progress: number; total?: number }) => void }): Promise<CallToolResult>;
+  text(result: CallToolResult): string;
+  close(): Promise<void>;
+}
+
+/** Demo CRM on 127.0.0.1 + our server + the SDK's own Client, linked in memory. */
+export async function startHarness(opts: { env?: Record<string, string>; crm?: DemoCrmOptions } = {}): Promise<Harness> {
+  const crm = await startDemoCrm({ clientId: CANARY.clientId, clientSecret: CANARY.clientSecret, refreshToken: CANARY.refreshToken, ...opts.crm });
+  const config = loadConfig({
+    ZOHO_CLIENT_ID: CANARY.clientId,
+    ZOHO_CLIENT_SECRET: CANARY.clientSecret,
+    ZOHO_REFRESH_TOKEN: CANARY.refreshToken,
+    ZOHO_ACCOUNTS_URL: crm.url,
+    ...opts.env,
+  });
+  for (const s of secretsOf(config)) registerSecret(s);
+  const deps = createDeps(config, new Logger(false));
+  const server = buildServer(deps);
+  const client = new Client({ name: "test-client", version: "1.0.0" });
+  const logs: LoggingMessageNotification["params"][] = [];
+  client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+    logs.push(n.params);
+  });
+  const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+  await Promise.all([server.connect(serverTransport), client.connect(clientTransport)]);
+  return {
+    crm,
+    config,
+    deps,
+    client,
+    logs,
+    call: async (name, args, options = {}) =>
+      (await client.callTool({ name, arguments: args }, undefined, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onprogress ? { onprogress: options.onprogress } : {}),
+      })) as CallToolResult,
+    text: (result) => result.content.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("\n"),
+    close: async () => {
+      await client.close();
+      await server.close();
+      await crm.close();
+    },
+  };
+}
