@@ -1,0 +1,552 @@
+// A Zoho-compatible demo CRM over node:http: the accounts server (OAuth token refresh) and the
+// CRM v7 API (Get Related Records, Get Record, related-list and field metadata, org) in one
+// process. `--demo` mode serves against it and every test talks to it over real HTTP, so it
+// reproduces Zoho's documented answers, errors included, plus injectable faults.
+//
+// Never write to stdout here: in demo mode the MCP server shares the process and stdout is JSON-RPC.
+
+import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { demoData, zohoTime, type DemoRecord } from "./seed.js";
+import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, relatedListsOf, type RelatedListMeta } from "./schema.js";
+
+export interface DemoCrmOptions {
+  port?: number;               // default 0
+  clientId?: string;           // default "demo-client-id"
+  clientSecret?: string;       // default "demo-client-secret"
+  refreshToken?: string;       // default "demo-refresh-token"
+  tokenTtlSeconds?: number;    // expires_in of issued tokens, default 3600
+  latencyMs?: number;          // added delay before answering every /crm request (also settable later)
+  refreshLimit?: { max: number; windowMs: number }; // default { max: 10, windowMs: 600_000 }, like Zoho
+}
+export interface RecordedRequest { method: string; path: string; query: Record<string, string>; headers: Record<string, string | undefined>; status: number; startedAt: number; endedAt: number; }
+export interface DemoFaults {
+  latencyMs: number;                               // per /crm request
+  // each of these applies to the next N /crm requests (decremented as used), 0 = off
+  status429: number;                               // answer 429 {"code":"TOO_MANY_REQUESTS",...} ; with retryAfterSeconds if set, send Retry-After
+  retryAfterSeconds?: number;
+  status5xx: number;                               // answer 500 INTERNAL_ERROR (or 503 when status5xxCode=503)
+  status5xxCode?: 500 | 502 | 503 | 504;
+  hang: number;                                    // accept, never answer (until the client aborts / socket closes)
+  reset: number;                                   // destroy the socket without answering
+  malformed: number;                               // 200 with content-type json and a truncated / non-JSON body
+  concurrencyLimit?: number;                       // like an edition limit: requests beyond this many in flight get 429 TOO_MANY_REQUESTS
+}
+export interface DemoCrm {
+  url: string;                 // e.g. http://127.0.0.1:41234 — both the accounts base and the api_domain
+  faults: DemoFaults;          // mutable by tests
+  stats: { tokenRequests: number; tokensIssued: number; crmRequests: number; inFlight: number; maxInFlight: number; requests: RecordedRequest[] };
+  resetStats(): void;          // zero counters, clear requests, keep data and tokens
+  expireAllTokens(): void;     // every issued access token becomes invalid (401 INVALID_TOKEN)
+  issueAccessToken(): string;  // for tests that use a static ZOHO_ACCESS_TOKEN
+  close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
+}
+
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ";
+const MAX_PER_PAGE = 200;
+const MAX_FIELDS = 50;
+const DISCRETE_PAGINATION_LIMIT = 2000; // records reachable with `page`; beyond that only page_token
+const PAGINATION_LIMIT = 100_000;       // records reachable at all, even with page_token
+const PAGE_TOKEN_TTL_MS = 24 * 3_600_000;
+const SORT_BY = new Set(["id", "Created_Time", "Modified_Time"]);
+
+/** A Zoho error answer: `{"code","details","message","status":"error"}`. */
+class ZohoError extends Error {
+  constructor(readonly status: number, readonly code: string, message: string, readonly details: Record<string, unknown> = {}) {
+    super(message);
+  }
+}
+
+const invalidData = (message: string, details: Record<string, unknown>) => new ZohoError(400, "INVALID_DATA", message, details);
+const invalidParam = (param: string) => invalidData(`the given ${param} is invalid`, { param_name: param });
+
+/** What a /crm handler answers: JSON, or an empty 204/304. */
+type Reply = { status: 200; body: unknown } | { status: 204 | 304 };
+
+export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCrm> {
+  const clientId = options.clientId ?? "demo-client-id";
+  const clientSecret = options.clientSecret ?? "demo-client-secret";
+  const refreshToken = options.refreshToken ?? "demo-refresh-token";
+  const ttlMs = (options.tokenTtlSeconds ?? 3600) * 1000;
+  const refreshLimit = options.refreshLimit ?? { max: 10, windowMs: 600_000 };
+  const data = demoData();
+  // Signs page tokens; per server, so a token from another demo server is garbage here.
+  const pageTokenKey = randomBytes(32);
+
+  const tokens = new Map<string, number>(); // access token -> expiry (epoch ms)
+  let refreshWindow = { start: 0, count: 0 };
+  let admitted = 0; // /crm requests in flight that were not turned away by concurrencyLimit
+  const sockets = new Set<Socket>();
+  const timers = new Set<NodeJS.Timeout>();
+
+  const faults: DemoFaults = { latencyMs: options.latencyMs ?? 0, status429: 0, status5xx: 0, hang: 0, reset: 0, malformed: 0 };
+  const stats: DemoCrm["stats"] = { tokenRequests: 0, tokensIssued: 0, crmRequests: 0, inFlight: 0, maxInFlight: 0, requests: [] };
+
+  let url = "";
+
+  function mintAccessToken(): string {
+    const token = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
+    tokens.set(token, Date.now() + ttlMs);
+    return token;
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { timers.delete(timer); resolve(); }, ms);
+      timers.add(timer);
+    });
+  }
+
+  // ------------------------------------------------------------ accounts: POST /oauth/v2/token
+
+  async function handleToken(req: IncomingMessage, res: ServerResponse, requestUrl: URL): Promise<void> {
+    stats.tokenRequests++;
+    if (req.method !== "POST") {
+      sendJson(res, 405, { error: "invalid_request_method" }, { allow: "POST" });
+      return;
+    }
+    // Zoho reads the parameters from the query string or the form body.
+    const params = new URLSearchParams(requestUrl.search);
+    for (const [key, value] of new URLSearchParams(await readBody(req))) params.set(key, value);
+
+    // Zoho answers failed refreshes with HTTP 200 and an "error" field.
+    if (params.get("grant_type") !== "refresh_token") return sendJson(res, 200, { error: "unsupported_grant_type" });
+    if (params.get("client_id") !== clientId || params.get("client_secret") !== clientSecret) return sendJson(res, 200, { error: "invalid_client" });
+    if (params.get("refresh_token") !== refreshToken) return sendJson(res, 200, { error: "invalid_code" });
+
+    // About 10 access tokens per 10 minutes per refresh token; past that, blocked for the rest of the window.
+    const now = Date.now();
+    if (now - refreshWindow.start >= refreshLimit.windowMs) refreshWindow = { start: now, count: 0 };
+    if (refreshWindow.count >= refreshLimit.max) {
+      return sendJson(res, 400, { error: "Access Denied", error_description: "You have made too many requests continuously. Please try again after some time." });
+    }
+    refreshWindow.count++;
+    stats.tokensIssued++;
+    sendJson(res, 200, { access_token: mintAccessToken(), scope: SCOPE, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+  }
+
+  // ------------------------------------------------------------ /crm: faults, bookkeeping, auth, routing
+
+  async function handleCrm(req: IncomingMessage, res: ServerResponse, requestUrl: URL): Promise<void> {
+    const recorded: RecordedRequest = {
+      method: req.method ?? "GET",
+      path: requestUrl.pathname,
+      query: Object.fromEntries(requestUrl.searchParams),
+      headers: recordableHeaders(req),
+      status: 0,
+      startedAt: Date.now(),
+      endedAt: 0,
+    };
+    stats.crmRequests++;
+    stats.requests.push(recorded);
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    // Decide at arrival, against the requests already being served: the turned-away ones do not
+    // take a slot, as with Zoho's per-org concurrency limit.
+    const overLimit = faults.concurrencyLimit !== undefined && faults.concurrencyLimit > 0 && admitted >= faults.concurrencyLimit;
+    if (!overLimit) admitted++;
+    let closed = false;
+    // "close" fires once the response is sent or the socket goes away (client abort, reset, close()).
+    res.once("close", () => {
+      closed = true;
+      stats.inFlight--;
+      if (!overLimit) admitted--;
+      recorded.endedAt = Date.now();
+      recorded.status = res.headersSent ? res.statusCode : 0;
+    });
+
+    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    if (closed) return;
+    if (overLimit) return sendError(res, tooManyRequests());
+    if (faults.hang > 0) { faults.hang--; return; } // the socket stays open until the client gives up
+    if (faults.reset > 0) { faults.reset--; req.socket.destroy(); return; }
+    if (faults.status429 > 0) {
+      faults.status429--;
+      return sendError(res, tooManyRequests(), faults.retryAfterSeconds !== undefined ? { "retry-after": String(faults.retryAfterSeconds) } : {});
+    }
+    if (faults.status5xx > 0) {
+      faults.status5xx--;
+      return sendError(res, new ZohoError(faults.status5xxCode ?? 500, "INTERNAL_ERROR", "Internal Server Error"));
+    }
+    if (faults.malformed > 0) {
+      faults.malformed--;
+      res.writeHead(200, { "content-type": "application/json;charset=UTF-8" });
+      res.end('{"data":[{"Owner":{"name":"Patricia Boyle","id":"4876876000000327001"'); // cut off mid-object
+      return;
+    }
+
+    let reply: Reply;
+    try {
+      authenticate(req.headers.authorization);
+      if (req.method !== "GET") throw new ZohoError(400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one");
+      reply = route(requestUrl, req.headers["if-modified-since"]);
+    } catch (error) {
+      return sendError(res, error instanceof ZohoError ? error : new ZohoError(500, "INTERNAL_ERROR", "Internal Server Error"));
+    }
+    if (reply.status === 200) sendJson(res, 200, reply.body);
+    else { res.writeHead(reply.status); res.end(); }
+  }
+
+  function authenticate(header: string | undefined): void {
+    const match = /^Zoho-oauthtoken (\S+)$/.exec(header ?? "");
+    if (!match?.[1]) throw new ZohoError(401, "AUTHENTICATION_FAILURE", "Authentication failed");
+    const expiresAt = tokens.get(match[1]);
+    if (expiresAt === undefined || expiresAt <= Date.now()) throw new ZohoError(401, "INVALID_TOKEN", "invalid oauth token");
+  }
+
+  function route(requestUrl: URL, ifModifiedSince: string | undefined): Reply {
+    const segments = requestUrl.pathname.split("/").slice(1);
+    if (segments.at(-1) === "") segments.pop(); // tolerate one trailing slash
+    const [crm, version, ...rest] = segments.map((s) => { try { return decodeURIComponent(s); } catch { return s; } });
+    const q = requestUrl.searchParams;
+    if (crm === "crm" && version === "v7") {
+      const [first, second, third] = rest;
+      if (rest.length === 1 && first === "org") return { status: 200, body: { org: [ORG] } };
+      if (rest.length === 2 && first === "settings" && second === "related_lists") return { status: 200, body: { related_lists: relatedListsOf(moduleParam(q)) } };
+      if (rest.length === 2 && first === "settings" && second === "fields") return { status: 200, body: { fields: fieldsOf(moduleParam(q)) } };
+      if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q);
+      if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince);
+    }
+    throw new ZohoError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one");
+  }
+
+  // ------------------------------------------------------------ endpoints
+
+  function getRecord(module: string, id: string, q: URLSearchParams): Reply {
+    assertModule(module);
+    assertReadable(module);
+    const record = data.record(module, id);
+    if (!record) throw invalidData("the id given seems to be invalid", { id });
+    const fields = q.get("fields");
+    const row = fields === null ? { ...record.data } : pick(record, splitList(fields), false);
+    return { status: 200, body: { data: [row] } };
+  }
+
+  function getRelatedRecords(module: string, recordId: string, listName: string, q: URLSearchParams, ifModifiedSince: string | undefined): Reply {
+    assertModule(module);
+    // A related list that is missing or hidden in the layout answers INVALID_DATA (Zoho's note).
+    const list = relatedListsOf(module).find((l) => l.api_name === listName);
+    if (!list || list.status !== "visible") throw invalidData("the related list name given seems to be invalid", { api_name: listName });
+    if (list.module) assertReadable(list.module.api_name);
+    if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
+
+    const p = parseRelatedParams(q, ifModifiedSince);
+    const binding = bindingOf(module, recordId, listName, p);
+    let offset: number;
+    if (p.pageToken !== undefined) {
+      offset = readPageToken(p.pageToken, binding);
+    } else {
+      const page = p.page ?? 1;
+      if (page * p.perPage > DISCRETE_PAGINATION_LIMIT) {
+        throw new ZohoError(400, "DISCRETE_PAGINATION_LIMIT_EXCEEDED", `you cannot fetch more than ${DISCRETE_PAGINATION_LIMIT} records with the page param; use page_token (next_page_token of the previous response)`, { limit: DISCRETE_PAGINATION_LIMIT });
+      }
+      offset = (page - 1) * p.perPage;
+    }
+    if (offset >= PAGINATION_LIMIT) {
+      throw new ZohoError(400, "PAGINATION_LIMIT_EXCEEDED", `you cannot fetch more than ${PAGINATION_LIMIT} records`, { limit: PAGINATION_LIMIT });
+    }
+
+    let rows = sortedRows(data.related(module, recordId, listName) ?? [], p.sortBy, p.sortOrder);
+    if (p.ids) { const wanted = p.ids; rows = rows.filter((r) => wanted.has(r.id)); }
+    if (list.module?.api_name === "Leads" && p.converted !== "both") {
+      const converted = p.converted === "true";
+      rows = rows.filter((r) => (r.data.$converted === true) === converted);
+    }
+    if (p.ifModifiedSince !== undefined) {
+      const since = p.ifModifiedSince;
+      const modified = rows.filter((r) => r.modifiedMs > since);
+      if (rows.length > 0 && modified.length === 0) return { status: 304 };
+      rows = modified;
+    }
+
+    const pageRows = rows.slice(offset, offset + p.perPage);
+    if (pageRows.length === 0) return { status: 204 };
+
+    const moreRecords = offset + pageRows.length < rows.length;
+    const next = moreRecords ? mintPageToken(offset + p.perPage, binding) : null;
+    const previous = offset > 0 ? mintPageToken(Math.max(0, offset - p.perPage), binding) : null;
+    return {
+      status: 200,
+      body: {
+        data: pageRows.map((r) => pick(r, p.fields, list.type === "grouped")),
+        info: {
+          per_page: p.perPage,
+          count: pageRows.length,
+          page: Math.floor(offset / p.perPage) + 1,
+          more_records: moreRecords,
+          next_page_token: next,
+          previous_page_token: previous,
+          page_token_expiry: next || previous ? zohoTime(Date.now() + PAGE_TOKEN_TTL_MS) : null,
+        },
+      },
+    };
+  }
+
+  // ------------------------------------------------------------ page tokens
+  // An opaque token: base64url(JSON{offset, binding hash, expiry}) + "." + HMAC. The binding hash
+  // covers every parameter that shapes the result, so reusing a token with other parameters is
+  // TOKEN_BOUND_DATA_MISMATCH instead of silently returning a different slice.
+
+  function mintPageToken(offset: number, binding: string): string {
+    const payload = Buffer.from(JSON.stringify({ o: offset, b: binding, e: Date.now() + PAGE_TOKEN_TTL_MS })).toString("base64url");
+    return `${payload}.${sign(payload)}`;
+  }
+
+  function readPageToken(token: string, binding: string): number {
+    const garbled = () => invalidData("the given page_token is invalid", { param_name: "page_token" });
+    const [payload, signature, extra] = token.split(".");
+    if (!payload || !signature || extra !== undefined) throw garbled();
+    const expected = Buffer.from(sign(payload));
+    const given = Buffer.from(signature);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) throw garbled();
+    let parsed: { o?: unknown; b?: unknown; e?: unknown };
+    try { parsed = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as typeof parsed; } catch { throw garbled(); }
+    if (typeof parsed.o !== "number" || typeof parsed.b !== "string" || typeof parsed.e !== "number") throw garbled();
+    if (parsed.e <= Date.now()) throw new ZohoError(400, "EXPIRED_VALUE", "the given page_token has expired", { param_name: "page_token" });
+    if (parsed.b !== binding) {
+      throw new ZohoError(400, "TOKEN_BOUND_DATA_MISMATCH", "the page_token was issued for different request parameters; repeat them exactly or start again without page_token", { param_name: "page_token" });
+    }
+    return parsed.o;
+  }
+
+  function sign(payload: string): string {
+    return createHmac("sha256", pageTokenKey).update(payload).digest("base64url");
+  }
+
+  // ------------------------------------------------------------ server
+
+  const server = createServer((req, res) => {
+    const requestUrl = new URL(req.url ?? "/", "http://127.0.0.1");
+    const handled = requestUrl.pathname === "/oauth/v2/token" ? handleToken(req, res, requestUrl)
+      : requestUrl.pathname.startsWith("/crm/") ? handleCrm(req, res, requestUrl)
+      : Promise.resolve(sendError(res, new ZohoError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one")));
+    handled.catch(() => {
+      if (!res.headersSent) sendError(res, new ZohoError(500, "INTERNAL_ERROR", "Internal Server Error"));
+      else res.destroy();
+    });
+  });
+  server.on("connection", (socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  });
+  server.on("clientError", (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => { server.off("error", reject); resolve(); });
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  return {
+    url,
+    faults,
+    stats,
+    resetStats() {
+      stats.tokenRequests = 0;
+      stats.tokensIssued = 0;
+      stats.crmRequests = 0;
+      // inFlight describes live requests, so it is kept; the high-water mark restarts from it.
+      stats.maxInFlight = stats.inFlight;
+      stats.requests.length = 0;
+    },
+    expireAllTokens() {
+      tokens.clear();
+    },
+    issueAccessToken: mintAccessToken,
+    close() {
+      for (const timer of timers) clearTimeout(timer);
+      timers.clear();
+      return new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Hung and keep-alive connections would hold server.close() open: cut them.
+        for (const socket of sockets) socket.destroy();
+      });
+    },
+  };
+}
+
+// ---------------------------------------------------------------- parameters
+
+interface RelatedParams {
+  fields: string[];
+  perPage: number;
+  page: number | undefined;
+  pageToken: string | undefined;
+  sortBy: string;
+  sortOrder: "asc" | "desc";
+  ids: Set<string> | undefined;
+  converted: "true" | "false" | "both";
+  ifModifiedSince: number | undefined;
+}
+
+function parseRelatedParams(q: URLSearchParams, ifModifiedSince: string | undefined): RelatedParams {
+  const fieldsParam = q.get("fields");
+  const fields = fieldsParam === null ? [] : splitList(fieldsParam);
+  if (fields.length === 0) throw new ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", { param_name: "fields" });
+  if (fields.length > MAX_FIELDS) throw new ZohoError(400, "LIMIT_EXCEEDED", `you can request at most ${MAX_FIELDS} fields`, { param_name: "fields", limit: MAX_FIELDS });
+
+  const perPage = positiveInt(q, "per_page") ?? MAX_PER_PAGE;
+  if (perPage > MAX_PER_PAGE) throw invalidParam("per_page");
+  const page = positiveInt(q, "page");
+  const pageToken = q.get("page_token") ?? undefined;
+  if (pageToken === "") throw invalidParam("page_token");
+  if (page !== undefined && pageToken !== undefined) {
+    throw new ZohoError(400, "AMBIGUITY_DURING_PROCESSING", "page and page_token cannot be used together", { ambiguity_due_to: ["page", "page_token"] });
+  }
+
+  const sortBy = q.get("sort_by") ?? "id";
+  if (!SORT_BY.has(sortBy)) throw invalidParam("sort_by");
+  const sortOrder = q.get("sort_order") ?? "desc";
+  if (sortOrder !== "asc" && sortOrder !== "desc") throw invalidParam("sort_order");
+
+  const idsParam = q.get("ids");
+  let ids: Set<string> | undefined;
+  if (idsParam !== null) {
+    const list = splitList(idsParam);
+    if (list.length === 0 || !list.every((id) => /^\d+$/.test(id))) throw invalidParam("ids");
+    ids = new Set(list);
+  }
+
+  const converted = q.get("converted") ?? "false";
+  if (converted !== "true" && converted !== "false" && converted !== "both") throw invalidParam("converted");
+
+  let since: number | undefined;
+  if (ifModifiedSince !== undefined) {
+    since = Date.parse(ifModifiedSince);
+    if (Number.isNaN(since)) throw invalidParam("If-Modified-Since");
+  }
+  return { fields, perPage, page, pageToken, sortBy, sortOrder, ids, converted, ifModifiedSince: since };
+}
+
+function positiveInt(q: URLSearchParams, name: string): number | undefined {
+  const raw = q.get(name);
+  if (raw === null) return undefined;
+  const value = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < 1) throw invalidParam(name);
+  return value;
+}
+
+function splitList(raw: string): string[] {
+  return raw.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** Everything a page token is bound to, normalised so equivalent requests match. */
+function bindingOf(module: string, recordId: string, list: string, p: RelatedParams): string {
+  const canonical = JSON.stringify([
+    module, recordId, list, [...new Set(p.fields)].sort(), p.perPage, p.sortBy, p.sortOrder,
+    p.ids ? [...p.ids].sort() : null, p.converted, p.ifModifiedSince ?? null,
+  ]);
+  return createHash("sha256").update(canonical).digest("base64url").slice(0, 22);
+}
+
+// ---------------------------------------------------------------- modules, rows, sorting
+
+function assertModule(module: string): void {
+  if (UNSUPPORTED_MODULES.has(module)) throw new ZohoError(400, "NOT_SUPPORTED", "the given module is not supported in api", { resource_path_index: 0 });
+  if (!CRM_MODULES.has(module)) throw new ZohoError(400, "INVALID_MODULE", "the module name given seems to be invalid", { resource_path_index: 0 });
+}
+
+function assertReadable(module: string): void {
+  const restriction = RESTRICTED_MODULES[module];
+  if (restriction) throw new ZohoError(restriction.status, restriction.code, restriction.message, restriction.details);
+}
+
+function moduleParam(q: URLSearchParams): string {
+  const module = q.get("module");
+  if (!module) throw new ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", { param_name: "module" });
+  if (UNSUPPORTED_MODULES.has(module)) throw new ZohoError(400, "NOT_SUPPORTED", "the given module is not supported in api", { param_name: "module" });
+  if (!CRM_MODULES.has(module)) throw new ZohoError(400, "INVALID_MODULE", "the module name given seems to be invalid", { param_name: "module" });
+  return module;
+}
+
+/** `id` plus the requested fields the record has; activity rows also say which module they are. */
+function pick(record: DemoRecord, fields: readonly string[], withModule: boolean): Record<string, unknown> {
+  const row: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (field !== "id" && Object.hasOwn(record.data, field)) row[field] = record.data[field];
+  }
+  row.id = record.id;
+  if (withModule) row.$module = record.module;
+  return row;
+}
+
+// Sorting 10,500 notes on every page of a benchmark would dominate it: cache each order per list.
+const SORT_CACHE = new WeakMap<readonly DemoRecord[], Map<string, readonly DemoRecord[]>>();
+
+function sortedRows(rows: readonly DemoRecord[], sortBy: string, order: "asc" | "desc"): readonly DemoRecord[] {
+  let byKey = SORT_CACHE.get(rows);
+  if (!byKey) { byKey = new Map(); SORT_CACHE.set(rows, byKey); }
+  const key = `${sortBy}:${order}`;
+  let sorted = byKey.get(key);
+  if (!sorted) {
+    const value = (r: DemoRecord) => (sortBy === "Created_Time" ? r.createdMs : sortBy === "Modified_Time" ? r.modifiedMs : 0);
+    const ascending = [...rows].sort((a, b) => value(a) - value(b) || compareIds(a.id, b.id));
+    sorted = order === "asc" ? ascending : ascending.reverse();
+    byKey.set(key, sorted);
+  }
+  return sorted;
+}
+
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
+
+// ---------------------------------------------------------------- HTTP helpers
+
+const ORG = {
+  id: "4876876000000019001",
+  zgid: "71245392",
+  domain_name: "demo-zylker",
+  company_name: "Zylker Demo",
+  primary_email: "patricia.boyle@zylker-demo.com",
+  primary_zuid: "71245395",
+  country: "United States",
+  country_code: "US",
+  time_zone: "Asia/Kolkata",
+  currency: "US Dollar - USD",
+  currency_symbol: "$",
+  iso_code: "USD",
+  type: "production",
+  mc_status: false,
+  license_details: { paid: true, paid_type: "enterprise", trial_type: null, users_license_purchased: 25 },
+};
+
+function tooManyRequests(): ZohoError {
+  return new ZohoError(429, "TOO_MANY_REQUESTS", "The number of concurrent or total API requests exceeded the limit of your edition");
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json;charset=UTF-8", "content-length": Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, error: ZohoError, headers: Record<string, string> = {}): void {
+  sendJson(res, error.status, { code: error.code, details: error.details, message: error.message, status: "error" }, headers);
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 64 * 1024) { reject(new Error("token request body too large")); req.destroy(); return; }
+      chunks.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+/** Headers as recorded in stats: lowercased by node, arrays joined, the token never kept. */
+function recordableHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    headers[name] = Array.isArray(value) ? value.join(", ") : value;
+  }
+  const auth = headers.authorization;
+  if (auth !== undefined) headers.authorization = `${auth.split(" ")[0] ?? ""} ***`;
+  return headers;
+}

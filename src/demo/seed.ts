@@ -1,0 +1,355 @@
+// The demo org's records: a deterministic, believable sales data set. Everything is fixed (ids,
+// names, times in 2026) so tests, the README and the demo tour can name records; the two big Note
+// lists are generated on first use from a seeded PRNG.
+
+/** One CRM record as the demo stores it: Zoho's JSON plus parsed times for sorting and filtering. */
+export interface DemoRecord {
+  readonly module: string;
+  readonly id: string;
+  readonly createdMs: number;
+  readonly modifiedMs: number;
+  /** The record as Get Record returns it, `id` included. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+export interface DemoUser { name: string; id: string; email: string }
+
+export const DEMO_USERS = {
+  patricia: { name: "Patricia Boyle", id: "4876876000000327001", email: "patricia.boyle@zylker-demo.com" },
+  ravi: { name: "Ravi Menon", id: "4876876000000327015", email: "ravi.menon@zylker-demo.com" },
+  amelia: { name: "Amelia Burrows", id: "4876876000000327029", email: "amelia.burrows@zylker-demo.com" },
+} as const satisfies Record<string, DemoUser>;
+
+/** Well-known records, for tests, the README and the demo tour. */
+export const DEMO = {
+  orgDomain: "demo-zylker",
+  userId: DEMO_USERS.patricia.id,
+  /** Lead "Brian Dylan": 7 Notes, 4 open and 3 closed activities, no Attachments, no Campaigns. */
+  leadId: "4876876000000376008",
+  leadName: "Brian Dylan",
+  leadNoteIds: [
+    "4876876000001017003", "4876876000001017015", "4876876000001017027", "4876876000001017039",
+    "4876876000001017051", "4876876000001017063", "4876876000001017075",
+  ],
+  leadOpenCallIds: ["4876876000001021001", "4876876000001021013"],
+  leadOpenTaskId: "4876876000001023001",
+  leadOpenEventId: "4876876000001025001",
+  leadClosedTaskId: "4876876000001023013",
+  leadClosedCallId: "4876876000001021025",
+  leadClosedEventId: "4876876000001025013",
+  /** Lead "Mass Import Test": 2450 Notes (more than the 2000 reachable with `page`). */
+  massImportLeadId: "4876876000000376112",
+  massImportNoteCount: 2450,
+  /** Account "Zylker Inc": 12 Contacts, 5 Deals, 3 Notes, activities; Cases/Invoices/Quotes fail, Social is hidden. */
+  accountId: "4876876000000391004",
+  accountName: "Zylker Inc",
+  accountContactCount: 12,
+  accountDealCount: 5,
+  accountNoteCount: 3,
+  contactId: "4876876000000398001",
+  dealId: "4876876000000405001",
+  /** Account "Globex Bulk Archive": 10,500 Notes, for the 10,000-record benchmark. */
+  bulkAccountId: "4876876000000391086",
+  bulkAccountName: "Globex Bulk Archive",
+  bulkNoteCount: 10_500,
+  /** Campaign "Spring Expo 2026": 6 Leads, 2 of them converted. */
+  campaignId: "4876876000000419002",
+  campaignName: "Spring Expo 2026",
+  campaignLeadCount: 6,
+  campaignConvertedLeadCount: 2,
+} as const;
+
+// ---------------------------------------------------------------- helpers
+
+const IST_OFFSET_MS = 330 * 60_000;
+
+/** Formats epoch ms the way Zoho does for an org in India: "2026-03-14T10:22:31+05:30". */
+export function zohoTime(ms: number): string {
+  return new Date(ms + IST_OFFSET_MS).toISOString().slice(0, 19) + "+05:30";
+}
+
+type Fields = Record<string, unknown>;
+
+function record(module: string, id: string, created: string, modified: string, fields: Fields, owner: DemoUser = DEMO_USERS.patricia, modifier: DemoUser = owner): DemoRecord {
+  return {
+    module,
+    id,
+    createdMs: Date.parse(created),
+    modifiedMs: Date.parse(modified),
+    data: {
+      ...fields,
+      Owner: owner,
+      Created_By: owner,
+      Modified_By: modifier,
+      Created_Time: created,
+      Modified_Time: modified,
+      $editable: true,
+      id,
+    },
+  };
+}
+
+const ref = (r: DemoRecord, nameField: string) => ({ name: r.data[nameField] as string, id: r.id });
+
+/** mulberry32: a tiny seeded PRNG, so generated lists are identical on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---------------------------------------------------------------- the data set
+
+export interface DemoData {
+  /** A record of a module, or undefined. */
+  record(module: string, id: string): DemoRecord | undefined;
+  /** The rows of a related list in their stored order; undefined when the demo holds no data for it. */
+  related(module: string, id: string, listApiName: string): readonly DemoRecord[] | undefined;
+}
+
+let singleton: DemoData | undefined;
+
+/** The data never changes, so every demo server in the process shares one copy. */
+export function demoData(): DemoData {
+  singleton ??= buildDemoData();
+  return singleton;
+}
+
+function buildDemoData(): DemoData {
+  const { patricia, ravi, amelia } = DEMO_USERS;
+  const index = new Map<string, DemoRecord>();
+  const lists = new Map<string, () => readonly DemoRecord[]>();
+  const add = (...records: DemoRecord[]) => { for (const r of records) index.set(`${r.module}/${r.id}`, r); return records; };
+  const relate = (parent: DemoRecord, list: string, rows: readonly DemoRecord[]) => lists.set(`${parent.module}/${parent.id}/${list}`, () => rows);
+
+  // -- Lead "Brian Dylan"
+  const [brian] = add(record("Leads", DEMO.leadId, "2026-01-12T09:14:05+05:30", "2026-03-14T10:22:31+05:30", {
+    First_Name: "Brian", Last_Name: "Dylan", Full_Name: "Brian Dylan", Company: "Zylker Logistics",
+    Designation: "Head of Procurement", Email: "brian.dylan@zylker-logistics.com", Phone: "+1 415 555 0142",
+    Lead_Status: "Contacted", Lead_Source: "Trade Show", Industry: "Transportation", Annual_Revenue: 4_800_000,
+    $converted: false,
+  }));
+  if (!brian) throw new Error("seed");
+  const brianRef = ref(brian, "Full_Name");
+  const brianNotes: Array<[string, string, string, string, DemoUser]> = [
+    ["Intro call", "Brian runs procurement for 14 warehouses. Interested in fleet tracking for the Q3 refresh.", "2026-01-12T11:02:44+05:30", "2026-01-12T11:02:44+05:30", patricia],
+    ["Budget", "Budget approved for FY26: around $120k. Final sign-off sits with their CFO.", "2026-01-20T16:40:10+05:30", "2026-01-21T09:05:12+05:30", patricia],
+    ["Competitor", "They are also evaluating Globex Fleet. Price is the main concern, not features.", "2026-02-03T14:15:00+05:30", "2026-02-03T14:15:00+05:30", ravi],
+    ["Demo feedback", "Demo went well.\nAction items: send the integration guide and a reference customer in logistics.", "2026-02-11T18:30:27+05:30", "2026-02-12T10:11:02+05:30", patricia],
+    ["Security review", "Their IT team needs our SOC 2 report before the pilot can start.", "2026-02-24T12:48:55+05:30", "2026-02-24T12:48:55+05:30", amelia],
+    ["Pilot scope", "Pilot agreed for 2 warehouses (Oakland, Reno), 6 weeks starting in April.", "2026-03-06T15:20:40+05:30", "2026-03-09T08:44:18+05:30", patricia],
+    ["Follow-up", "Brian asked to move the pricing call to next week; he is travelling until Thursday.", "2026-03-14T10:22:31+05:30", "2026-03-14T10:22:31+05:30", patricia],
+  ];
+  relate(brian, "Notes", add(...brianNotes.map(([title, content, created, modified, owner], i) =>
+    record("Notes", DEMO.leadNoteIds[i] ?? "", created, modified, {
+      Note_Title: title, Note_Content: content, Parent_Id: brianRef, $se_module: "Leads",
+    }, owner))));
+
+  // Activities on a Lead point at it through What_Id with $se_module "Leads".
+  const onBrian = { What_Id: brianRef, $se_module: "Leads" };
+  const [call1, call2, task1, event1, task2, call3, event2] = add(
+    record("Calls", DEMO.leadOpenCallIds[0], "2026-03-14T10:30:00+05:30", "2026-03-14T10:30:00+05:30", {
+      Subject: "Pricing discussion", Call_Type: "Outbound", Call_Status: "Scheduled", Call_Purpose: "Negotiation",
+      Call_Start_Time: "2026-03-19T16:00:00+05:30", Call_Duration: "30:00", ...onBrian,
+    }),
+    record("Calls", DEMO.leadOpenCallIds[1], "2026-03-15T09:12:40+05:30", "2026-03-15T09:12:40+05:30", {
+      Subject: "Pilot kickoff with IT", Call_Type: "Outbound", Call_Status: "Scheduled", Call_Purpose: "Project",
+      Call_Start_Time: "2026-04-02T11:30:00+05:30", Call_Duration: "45:00", ...onBrian,
+    }, ravi),
+    record("Tasks", DEMO.leadOpenTaskId, "2026-03-09T08:50:00+05:30", "2026-03-09T08:50:00+05:30", {
+      Subject: "Send SOC 2 report and integration guide", Due_Date: "2026-03-20", Status: "Not Started", Priority: "High", ...onBrian,
+    }),
+    record("Events", DEMO.leadOpenEventId, "2026-03-10T13:05:00+05:30", "2026-03-12T17:45:09+05:30", {
+      Event_Title: "Onsite visit: Oakland warehouse", Start_DateTime: "2026-04-08T10:00:00+05:30",
+      End_DateTime: "2026-04-08T12:00:00+05:30", Venue: "Zylker Logistics, 1200 Embarcadero Rd, Oakland", All_day: false, ...onBrian,
+    }),
+    record("Tasks", DEMO.leadClosedTaskId, "2026-01-12T11:05:00+05:30", "2026-01-16T15:32:10+05:30", {
+      Subject: "Send product brochure", Due_Date: "2026-01-15", Status: "Completed", Priority: "Normal",
+      Closed_Time: "2026-01-16T15:32:10+05:30", ...onBrian,
+    }),
+    record("Calls", DEMO.leadClosedCallId, "2026-01-19T10:00:00+05:30", "2026-01-20T16:41:00+05:30", {
+      Subject: "Budget check-in", Call_Type: "Outbound", Call_Status: "Completed", Call_Purpose: "Prospecting",
+      Call_Result: "Interested", Call_Start_Time: "2026-01-20T16:00:00+05:30", Call_Duration: "22:14", ...onBrian,
+    }),
+    record("Events", DEMO.leadClosedEventId, "2026-02-02T09:30:00+05:30", "2026-02-11T18:31:02+05:30", {
+      Event_Title: "Product demo", Start_DateTime: "2026-02-11T17:00:00+05:30", End_DateTime: "2026-02-11T18:00:00+05:30",
+      Venue: "Zoho Meeting", All_day: false, ...onBrian,
+    }),
+  );
+  relate(brian, "Activities_Chronological_View", [call1, call2, task1, event1].filter(isRecord));
+  relate(brian, "Activities_Chronological_View_History", [task2, call3, event2].filter(isRecord));
+  relate(brian, "Attachments", []);
+  relate(brian, "Campaigns", []);
+
+  // -- Lead "Mass Import Test": 2450 generated Notes
+  const [massLead] = add(record("Leads", DEMO.massImportLeadId, "2026-01-05T08:00:00+05:30", "2026-01-05T08:00:00+05:30", {
+    First_Name: "Mass Import", Last_Name: "Test", Full_Name: "Mass Import Test", Company: "Import Sandbox Ltd",
+    Email: "import-test@zylker-demo.com", Lead_Status: "Not Contacted", Lead_Source: "Web Download", $converted: false,
+  }, amelia));
+  const massNotes = generatedNotes(massLead!, "Full_Name", DEMO.massImportNoteCount, 4876876000100000000n, Date.parse("2026-01-05T09:00:00+05:30"), 2 * 3_600_000, 7);
+  lists.set(`Leads/${DEMO.massImportLeadId}/Notes`, massNotes.all);
+
+  // -- Account "Zylker Inc"
+  const [zylker, globex] = add(
+    record("Accounts", DEMO.accountId, "2026-01-08T10:00:00+05:30", "2026-03-11T12:20:45+05:30", {
+      Account_Name: "Zylker Inc", Industry: "Manufacturing", Phone: "+1 650 555 0100", Website: "https://www.zylker-demo.com",
+      Billing_City: "Pleasanton", Billing_Country: "United States", Employees: 1250, Annual_Revenue: 86_000_000,
+    }),
+    record("Accounts", DEMO.bulkAccountId, "2026-01-02T09:00:00+05:30", "2026-01-02T09:00:00+05:30", {
+      Account_Name: "Globex Bulk Archive", Industry: "Wholesale", Phone: "+1 312 555 0199", Website: "https://globex-demo.example",
+      Billing_City: "Chicago", Billing_Country: "United States", Employees: 5400,
+    }, ravi),
+  );
+  if (!zylker || !globex) throw new Error("seed");
+  const zylkerRef = ref(zylker, "Account_Name");
+
+  const people: Array<[string, string, string]> = [
+    ["Lena", "Fischer", "VP Operations"], ["Omar", "Haddad", "Procurement Manager"], ["Grace", "Liu", "CFO"],
+    ["Diego", "Ramirez", "IT Director"], ["Aisha", "Bello", "Plant Manager"], ["Tom", "Becker", "Logistics Lead"],
+    ["Yuki", "Tanaka", "Quality Engineer"], ["Sara", "Nilsson", "Purchasing Agent"], ["Kwame", "Mensah", "Controller"],
+    ["Nora", "Walsh", "Head of Supply Chain"], ["Arjun", "Rao", "Systems Analyst"], ["Chloe", "Martin", "Office Manager"],
+  ];
+  const contacts = add(...people.map(([first, last, title], i) => record("Contacts", String(BigInt(DEMO.contactId) + BigInt(i * 12)),
+    zohoTime(Date.parse("2026-01-09T10:00:00+05:30") + i * 4 * 86_400_000 + i * 3_723_000),
+    zohoTime(Date.parse("2026-02-01T10:00:00+05:30") + ((i * 7) % 12) * 5 * 86_400_000 + i * 611_000),
+    {
+      First_Name: first, Last_Name: last, Full_Name: `${first} ${last}`, Title: title,
+      Email: `${first}.${last}@zylker-demo.com`.toLowerCase(), Phone: `+1 650 555 01${String(10 + i)}`,
+      Account_Name: zylkerRef, Lead_Source: i % 3 === 0 ? "Trade Show" : "Partner",
+    }, i % 4 === 3 ? ravi : patricia)));
+  relate(zylker, "Contacts", contacts);
+
+  const deals: Array<[string, string, number, string, number]> = [
+    ["Zylker Inc - Fleet Tracking Rollout", "Negotiation/Review", 184_000, "2026-05-29", 80],
+    ["Zylker Inc - Warehouse Sensors", "Proposal/Price Quote", 62_500, "2026-06-30", 60],
+    ["Zylker Inc - Support Renewal 2026", "Closed Won", 24_000, "2026-02-27", 100],
+    ["Zylker Inc - Driver App Pilot", "Qualification", 15_000, "2026-07-15", 20],
+    ["Zylker Inc - EU Expansion", "Needs Analysis", 310_000, "2026-09-30", 35],
+  ];
+  const dealRecords = add(...deals.map(([name, stage, amount, closing, probability], i) => {
+    const contact = contacts[i * 2] ?? contacts[0]!;
+    return record("Deals", String(BigInt(DEMO.dealId) + BigInt(i * 12)),
+      zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 9 * 86_400_000),
+      zohoTime(Date.parse("2026-02-20T15:00:00+05:30") + i * 6 * 86_400_000 + i * 1_337_000),
+      {
+        Deal_Name: name, Stage: stage, Amount: amount, Closing_Date: closing, Probability: probability,
+        Account_Name: zylkerRef, Contact_Name: ref(contact, "Full_Name"),
+      }, i === 3 ? amelia : patricia);
+  }));
+  relate(zylker, "Deals", dealRecords);
+
+  const onZylker = { What_Id: zylkerRef, $se_module: "Accounts" };
+  relate(zylker, "Notes", add(
+    record("Notes", "4876876000001018003", "2026-01-08T10:15:00+05:30", "2026-01-08T10:15:00+05:30", {
+      Note_Title: "Account plan", Note_Content: "Land with fleet tracking, expand to sensors and the EU sites in H2.", Parent_Id: zylkerRef, $se_module: "Accounts",
+    }),
+    record("Notes", "4876876000001018015", "2026-02-27T17:05:00+05:30", "2026-02-27T17:05:00+05:30", {
+      Note_Title: "Renewal signed", Note_Content: "Support renewal signed for 2026 at last year's price.", Parent_Id: zylkerRef, $se_module: "Accounts",
+    }, ravi),
+    record("Notes", "4876876000001018027", "2026-03-11T12:20:45+05:30", "2026-03-11T12:20:45+05:30", {
+      Note_Title: "Org change", Note_Content: "Grace Liu is the new CFO; she will approve anything above $100k.", Parent_Id: zylkerRef, $se_module: "Accounts",
+    }),
+  ));
+  relate(zylker, "Activities_Chronological_View", add(
+    record("Calls", "4876876000001021037", "2026-03-11T12:30:00+05:30", "2026-03-11T12:30:00+05:30", {
+      Subject: "Intro call with the new CFO", Call_Type: "Outbound", Call_Status: "Scheduled", Call_Purpose: "Negotiation",
+      Call_Start_Time: "2026-03-24T15:00:00+05:30", Call_Duration: "30:00", ...onZylker, Who_Id: ref(contacts[2]!, "Full_Name"),
+    }),
+    record("Tasks", "4876876000001023025", "2026-03-02T09:00:00+05:30", "2026-03-02T09:00:00+05:30", {
+      Subject: "Prepare EU expansion proposal", Due_Date: "2026-04-10", Status: "In Progress", Priority: "High", ...onZylker,
+    }, amelia),
+  ));
+  relate(zylker, "Activities_Chronological_View_History", add(
+    record("Events", "4876876000001025025", "2026-02-10T09:00:00+05:30", "2026-02-26T19:00:00+05:30", {
+      Event_Title: "Quarterly business review", Start_DateTime: "2026-02-26T16:00:00+05:30", End_DateTime: "2026-02-26T18:00:00+05:30",
+      Venue: "Zylker HQ, Pleasanton", All_day: false, ...onZylker,
+    }),
+  ));
+
+  // -- Account "Globex Bulk Archive": 10,500 generated Notes
+  const globexNotes = generatedNotes(globex, "Account_Name", DEMO.bulkNoteCount, 4876876000200000000n, Date.parse("2026-01-02T09:30:00+05:30"), 45 * 60_000, 42);
+  lists.set(`Accounts/${DEMO.bulkAccountId}/Notes`, globexNotes.all);
+
+  // -- Campaign "Spring Expo 2026" with 6 Leads, 2 converted
+  const [expo] = add(record("Campaigns", DEMO.campaignId, "2026-01-20T10:00:00+05:30", "2026-03-02T11:11:11+05:30", {
+    Campaign_Name: "Spring Expo 2026", Type: "Trade Show", Status: "Active", Start_Date: "2026-03-03", End_Date: "2026-03-05",
+    Expected_Revenue: 250_000, Budgeted_Cost: 18_000,
+  }));
+  const expoLeads: Array<[string, string, string, boolean]> = [
+    ["Hannah", "Ortiz", "Brightline Freight", false], ["Marcus", "Lee", "Northwind Traders", false],
+    ["Sofia", "Rossi", "Vela Cold Chain", false], ["Daniel", "Kim", "Kestrel Robotics", true],
+    ["Priya", "Natarajan", "Indus Parcel", true], ["Tomás", "Silva", "Atlântico Shipping", false],
+  ];
+  relate(expo!, "Leads", add(...expoLeads.map(([first, last, company, converted], i) => record("Leads",
+    String(4876876000000412001n + BigInt(i * 12)),
+    zohoTime(Date.parse("2026-03-03T12:00:00+05:30") + i * 5_400_000),
+    zohoTime(Date.parse("2026-03-06T09:00:00+05:30") + i * 2 * 86_400_000),
+    {
+      First_Name: first, Last_Name: last, Full_Name: `${first} ${last}`, Company: company,
+      Email: `${first.normalize("NFD").replace(/[\u0300-\u036f]/g, "")}.${last}@example.com`.toLowerCase(),
+      Lead_Status: converted ? "Converted" : "Contacted", Lead_Source: "Trade Show", $converted: converted,
+    }, i % 2 === 0 ? patricia : ravi))));
+
+  return {
+    record(module, id) {
+      const found = index.get(`${module}/${id}`);
+      if (found || module !== "Notes") return found;
+      return massNotes.byId(id) ?? globexNotes.byId(id);
+    },
+    related(module, id, listApiName) {
+      return lists.get(`${module}/${id}/${listApiName}`)?.();
+    },
+  };
+}
+
+function isRecord(r: DemoRecord | undefined): r is DemoRecord {
+  return r !== undefined;
+}
+
+const NOTE_TITLES = ["Call recap", "Order update", "Shipment delay", "Invoice question", "Contract note", "Meeting summary", "Support ticket", "Price request"];
+const NOTE_BODIES = [
+  "Customer confirmed the delivery window for batch {n}.",
+  "Asked for an updated quote on {q} units; sent the revised price list.",
+  "Shipment {n} held at customs for two days; customer informed.",
+  "Invoice {n} questioned: freight charge missing. Corrected and resent.",
+  "Contract addendum {n} signed; volume discount starts next month.",
+  "Quarterly sync: {q} open orders, no escalations.\nNext review in 90 days.",
+];
+
+/**
+ * A long Note list under one parent, built on first use (not at start-up) and indexed by position,
+ * so ids map back to rows without a lookup table. Ids increase with creation time; modification
+ * times wander a little so sort_by=Modified_Time differs from sort_by=id.
+ */
+function generatedNotes(parent: DemoRecord, nameField: string, count: number, firstId: bigint, startMs: number, stepMs: number, seed: number) {
+  let rows: DemoRecord[] | undefined;
+  const all = (): readonly DemoRecord[] => {
+    if (rows) return rows;
+    const random = prng(seed);
+    const users = Object.values(DEMO_USERS);
+    const parentRef = ref(parent, nameField);
+    rows = new Array<DemoRecord>(count);
+    for (let i = 0; i < count; i++) {
+      const created = startMs + i * stepMs;
+      const modified = created + Math.floor(random() * 3 * 86_400_000);
+      const n = String(10_000 + i);
+      const body = NOTE_BODIES[i % NOTE_BODIES.length]!.replace("{n}", n).replace("{q}", String(5 + Math.floor(random() * 500)));
+      rows[i] = record("Notes", String(firstId + BigInt(i)), zohoTime(created), zohoTime(modified), {
+        Note_Title: `${NOTE_TITLES[i % NOTE_TITLES.length]} #${i + 1}`, Note_Content: body,
+        Parent_Id: parentRef, $se_module: parent.module,
+      }, users[Math.floor(random() * users.length)] ?? DEMO_USERS.patricia);
+    }
+    return rows;
+  };
+  const byId = (id: string): DemoRecord | undefined => {
+    if (!/^\d{19}$/.test(id)) return undefined;
+    const i = BigInt(id) - firstId;
+    return i >= 0n && i < BigInt(count) ? all()[Number(i)] : undefined;
+  };
+  return { all, byId };
+}
