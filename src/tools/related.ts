@@ -96,9 +96,15 @@ export async function runRelatedQuery(
   };
 }
 
+/** Zoho's names for the two activity views are long; the CRM shows them as these. */
+const LIST_LABELS: Record<string, string> = {
+  Activities_Chronological_View: "Open activities",
+  Activities_Chronological_View_History: "Closed activities",
+};
+
 function headline(args: QueryArgs, list: string, count: number, more: boolean, fields: string[]): string {
   const n = `${count}${more ? "+" : ""} record${count === 1 && !more ? "" : "s"}`;
-  return `${list} of ${args.module_api_name} ${args.record_id}: ${n}. Fields: ${fields.join(", ")}`;
+  return `${LIST_LABELS[list] ?? list} of ${args.module_api_name} ${args.record_id}: ${n}. Fields: ${fields.join(", ")}`;
 }
 
 function footer(o: {

@@ -1,0 +1,67 @@
+/**
+ * `npm run demo`: starts the built server in demo mode as an MCP client would (a child process
+ * over stdio), calls each tool for the sample lead through the official MCP client, and prints
+ * what comes back. This is a command, not the server: its stdout is its own.
+ */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { fileURLToPath } from "node:url";
+import { DEMO } from "./seed.js";
+
+const out = (line = "") => process.stdout.write(`${line}\n`);
+
+function show(title: string, args: Record<string, unknown>, result: CallToolResult, links = 3): void {
+  out(`\n=== ${title} ${JSON.stringify(args)}`);
+  const resourceLinks = result.content.filter((c) => c.type === "resource_link");
+  for (const c of result.content) if (c.type === "text") out(c.text);
+  for (const link of resourceLinks.slice(0, links)) out(`[resource_link] ${link.uri} "${link.name}"`);
+  if (resourceLinks.length > links) out(`[resource_link] ... ${resourceLinks.length - links} more`);
+}
+
+async function main(): Promise<void> {
+  const entry = fileURLToPath(new URL("../index.js", import.meta.url));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [entry, "--demo"],
+    env: { PATH: process.env.PATH ?? "", ZOHO_MCP_QUIET: "1" },
+    stderr: "inherit",
+  });
+  const client = new Client({ name: "demo-tour", version: "1.0.0" });
+  await client.connect(transport);
+
+  const { tools } = await client.listTools();
+  out(`Connected to ${client.getServerVersion()?.name} ${client.getServerVersion()?.version} over stdio (demo CRM).`);
+  out(`Tools: ${tools.map((t) => t.name).join(", ")}`);
+
+  const calls: Array<[string, Record<string, unknown>]> = [
+    ["list_related_lists", { module_api_name: "Leads" }],
+    ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" }],
+    ["get_open_activities", { module_api_name: "Leads", record_id: DEMO.leadId }],
+    ["get_closed_activities", { module_api_name: "Leads", record_id: DEMO.leadId }],
+    ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Attachments" }],
+    ["get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Deals", fields: ["Deal_Name", "Stage", "Amount", "Closing_Date"] }],
+    ["get_related_records", { module_api_name: "Leads", record_id: DEMO.massImportLeadId, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 3 }],
+    ["get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Cases" }],
+    ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes", page: 2, page_token: "x" }],
+  ];
+  let firstLink: string | undefined;
+  for (const [name, args] of calls) {
+    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    show(name, args, result);
+    firstLink ??= result.content.find((c) => c.type === "resource_link")?.uri;
+  }
+
+  if (firstLink) {
+    const { contents } = await client.readResource({ uri: firstLink });
+    const first = contents[0];
+    out(`\n=== resources/read ${firstLink}`);
+    if (first && "text" in first) out(first.text);
+  }
+  await client.close();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`demo failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
