@@ -28,14 +28,17 @@ export interface Harness {
 }
 
 /** Demo CRM on 127.0.0.1 + our server + the SDK's own Client, linked in memory. */
-export async function startHarness(opts: { env?: Record<string, string>; crm?: DemoCrmOptions } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { env?: Record<string, string> | ((crm: DemoCrm) => Record<string, string>); crm?: DemoCrmOptions } = {},
+): Promise<Harness> {
   const crm = await startDemoCrm({ clientId: CANARY.clientId, clientSecret: CANARY.clientSecret, refreshToken: CANARY.refreshToken, ...opts.crm });
   const config = loadConfig({
     ZOHO_CLIENT_ID: CANARY.clientId,
     ZOHO_CLIENT_SECRET: CANARY.clientSecret,
     ZOHO_REFRESH_TOKEN: CANARY.refreshToken,
     ZOHO_ACCOUNTS_URL: crm.url,
-    ...opts.env,
+    // A function sees the CRM first: for settings that name its URL or a token it issued.
+    ...(typeof opts.env === "function" ? opts.env(crm) : opts.env),
   });
   for (const s of secretsOf(config)) registerSecret(s);
   const deps = createDeps(config, new Logger(false));
