@@ -55,7 +55,9 @@ export function buildServer(deps: ToolDeps): McpServer {
           // The SDK has validated args against tool.inputSchema by now.
           return await tool.handler(args as never, extra, deps);
         } catch (error) {
-          deps.logger.log(error instanceof ZohoError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          // A cancelled call is the client's choice, not a failure worth an error line on stderr.
+          if (extra.signal.aborted) deps.logger.log("info", `${tool.name} cancelled by the client`);
+          else deps.logger.log(error instanceof ZohoError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
           return errorResult(error);
         }
       },
