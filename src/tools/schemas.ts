@@ -30,14 +30,14 @@ export const queryShape = {
   per_page: z.number().int().min(1).max(MAX_PER_PAGE).optional().describe("Records per page, 1-200"),
   page_token: z.string().min(1).max(2000).optional().describe("next_page_token of an earlier result; fetches that one page"),
   ids: z.array(z.string().regex(RECORD_ID, "must be a record id: digits only")).min(1).max(100).optional().describe("Only these related record ids"),
-  sort_order: z.enum(["asc", "desc"]).optional(),
-  sort_by: z.enum(["id", "Created_Time", "Modified_Time"]).optional(),
+  sort_order: z.enum(["asc", "desc"]).optional().describe("Sort direction (Zoho's default: desc)"),
+  sort_by: z.enum(["id", "Created_Time", "Modified_Time"]).optional().describe("Sort key (Zoho's default: id)"),
   converted: z.enum(["true", "false", "both"]).optional().describe("Converted records: true, false (Zoho's default) or both"),
   if_modified_since: z.iso
     .datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2026-07-25T15:26:49+05:30" })
     .optional()
     .describe("Only records modified after this ISO 8601 time"),
-  max_records: z.number().int().min(1).optional().describe("Auto-pagination stops here (default 200)"),
+  max_records: z.number().int().min(1).optional().describe("Auto-pagination stops here (default 200, at most ZOHO_MAX_RECORDS)"),
 };
 
 /** Rules that tie two fields together; the message names both. */
