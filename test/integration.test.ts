@@ -495,6 +495,16 @@ describe("against the demo CRM (refresh-token flow)", () => {
     expect(s.count).toBe(2000);
     expect(h.crm.stats.maxInFlight).toBeLessThanOrEqual(h.config.concurrency);
     expect(relatedRequests(h)).toHaveLength(10);
+
+    // The cap is per process, not per call: two walks at once share it.
+    h.crm.resetStats();
+    const both = await Promise.all([
+      call(h, "get_related_records", { ...massLead, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 2000 }),
+      call(h, "get_related_records", { module_api_name: "Accounts", record_id: DEMO.bulkAccountId, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 2000 }),
+    ]);
+    for (const r of both) expect(structured(r).count).toBe(2000);
+    expect(relatedRequests(h)).toHaveLength(20);
+    expect(h.crm.stats.maxInFlight).toBeLessThanOrEqual(h.config.concurrency);
   });
 
   describe("cancellation stops the walk's requests", () => {
@@ -659,6 +669,52 @@ describe("settings", () => {
       for (const log of h.logs) seen.push(JSON.stringify(log));
       await h.close();
     }
+  });
+});
+
+describe("faults on the way to Zoho", () => {
+  let h: Harness;
+  const notes = { ...lead, related_list_api_name: "Notes", fields: ["Note_Title"] };
+  beforeAll(async () => {
+    h = await startHarness({ env: { ZOHO_TIMEOUT_MS: "300" }, crm: { refreshLimit: { max: 2, windowMs: 600_000 } } });
+  });
+  afterAll(async () => {
+    for (const log of h.logs) seen.push(JSON.stringify(log));
+    await h.close();
+  });
+
+  it("a hung request times out, is retried once, then reported as TIMEOUT", async () => {
+    await call(h, "list_related_lists", { module_api_name: "Leads" }); // token and metadata first
+    h.crm.faults.hang = 1;
+    h.crm.resetStats();
+    expect(structured(await call(h, "get_related_records", notes)).count).toBe(7);
+    expect(relatedRequests(h)).toHaveLength(2);
+
+    h.crm.faults.hang = 2;
+    h.crm.resetStats();
+    expectZohoError(await call(h, "get_related_records", notes), "TIMEOUT", "ZOHO_TIMEOUT_MS (300 ms)", /raise ZOHO_TIMEOUT_MS/);
+    expect(relatedRequests(h)).toHaveLength(2);
+    await until(() => h.crm.stats.inFlight === 0, "the hung sockets to close");
+  });
+
+  it("a reset connection is retried; a malformed body is INVALID_RESPONSE", async () => {
+    h.crm.faults.reset = 1;
+    expect(structured(await call(h, "get_related_records", notes)).count).toBe(7);
+    h.crm.faults.malformed = 1;
+    expectZohoError(await call(h, "get_related_records", notes), "INVALID_RESPONSE", "not valid JSON", /Try again/);
+  });
+
+  it("Zoho's refresh limit: REFRESH_RATE_LIMITED, and no further token requests for a while", async () => {
+    await call(h, "get_related_records", notes); // the harness holds a token (the first of two allowed)
+    h.crm.expireAllTokens();
+    expect(structured(await call(h, "get_related_records", notes)).count).toBe(7); // second token
+    h.crm.expireAllTokens();
+    h.crm.resetStats();
+    expectZohoError(await call(h, "get_related_records", notes), "REFRESH_RATE_LIMITED", "", /10 access tokens per 10 minutes/);
+    expect(h.crm.stats.tokenRequests).toBe(1);
+    // Every ask extends Zoho's block: the next calls do not ask again.
+    expectZohoError(await call(h, "get_open_activities", lead), "REFRESH_RATE_LIMITED", "", /Wait a few minutes/);
+    expect(h.crm.stats.tokenRequests).toBe(1);
   });
 });
 
