@@ -252,6 +252,17 @@ describe("against the demo CRM (refresh-token flow)", () => {
     for (const r of byToken) expect(r.startedAt).toBeGreaterThanOrEqual(lastNumbered);
   });
 
+  it("a short list walked with a small per_page: the pages past its end are cancelled, not paid for", async () => {
+    h.crm.resetStats();
+    // 7 notes, per_page 2: the plan allows pages 1..100, the list ends on page 4.
+    const s = structured(await call(h, "get_related_records", { ...lead, related_list_api_name: "Notes", fields: ["Note_Title"], per_page: 2 }));
+    expect(s).toMatchObject({ count: 7, more_records: false });
+    expect(new Set(s.records.map((r) => r.id)).size).toBe(7);
+    const requests = relatedRequests(h);
+    expect(requests.length).toBeLessThanOrEqual(4 + h.config.concurrency);
+    for (const r of requests) expect(r.query.per_page).toBe("2");
+  });
+
   it("reports progress while walking", async () => {
     const progress: number[] = [];
     const s = structured(await call(h, "get_related_records", { ...massLead, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 600 }, { onprogress: (p) => void progress.push(p.progress) }));
