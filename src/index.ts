@@ -81,8 +81,10 @@ async function main(): Promise<void> {
     await closeDemo().catch(() => undefined);
     process.exit(0);
   };
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
+  // SIGTERM (systemd) or SIGINT (pm2, Ctrl-C) drains; a second one is the operator insisting.
+  const onSignal = () => (closing ? exit(1, "second signal: exiting without waiting for in-flight requests") : void shutdown());
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   // One bad request must not take the server down with every other call in flight.
   process.on("unhandledRejection", (reason) => logger.log("error", `unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
   process.on("uncaughtException", (error) => logger.log("error", `uncaught exception: ${error.stack ?? error.message}`));

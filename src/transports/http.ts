@@ -118,6 +118,8 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       return refuse(res, 413, `Payload Too Large: request body must not exceed ${maxBodyBytes} bytes`, { connection: "close" });
     }
 
+    // Only now is the client told to send its body (when it asked first): refusals above cost no upload.
+    if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
     const server = buildServer(deps);
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
     // Closing the server closes the transport, whose onclose detaches buildServer's log sink.
@@ -138,7 +140,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     return handleMcp(req, res);
   }
 
-  const http = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
     if (draining) res.setHeader("connection", "close");
     res.once("close", () => {
@@ -150,7 +152,10 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       if (!res.headersSent) refuse(res, 500, "Internal error");
       else res.end();
     });
-  });
+  };
+  const http = createServer(onRequest);
+  // Without this listener Node answers "100 Continue" itself, before any check has run.
+  http.on("checkContinue", onRequest);
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
