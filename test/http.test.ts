@@ -61,7 +61,7 @@ describe("HTTP transport, in process", () => {
     logger = new CountingLogger(false);
     // ONE deps for every request, as src/index.ts does: one token cache, one concurrency cap.
     const deps = createDeps(harness.config, logger);
-    http = await startHttpServer(deps, { host: "127.0.0.1", port: 0, token: TOKEN, allowedOrigins: ["https://app.example.com"] });
+    http = await startHttpServer(deps, { host: "127.0.0.1", port: 0, token: TOKEN, allowedOrigins: ["https://app.example.com"], allowedHosts: ["mcp.example.com"] });
   });
   afterAll(async () => {
     await http.close();
@@ -95,7 +95,8 @@ describe("HTTP transport, in process", () => {
     for (const host of ["evil.example", `evil.example:${http.port}`, "127.0.0.1", `127.0.0.1:${http.port + 1}`]) {
       expect(await postStatus(http.url, { ...auth, host }), host).toBe(403);
     }
-    for (const host of [`127.0.0.1:${http.port}`, `localhost:${http.port}`, `[::1]:${http.port}`]) expect(await postStatus(http.url, { ...auth, host }), host).toBe(200);
+    // MCP_ALLOWED_HOSTS: the public name a reverse proxy in front of a loopback bind forwards.
+    for (const host of [`127.0.0.1:${http.port}`, `localhost:${http.port}`, `[::1]:${http.port}`, "mcp.example.com"]) expect(await postStatus(http.url, { ...auth, host }), host).toBe(200);
     expect((await fetch(http.url, { method: "POST", headers: { ...auth, origin: "https://app.example.com" }, body: PING })).status).toBe(200);
     expect((await fetch(http.url.replace("127.0.0.1", "localhost"), { method: "POST", headers: auth, body: PING })).status).toBe(200);
     await expect(connect(http.url, { authorization: `Bearer ${TOKEN}`, origin: "https://evil.example" })).rejects.toMatchObject({ code: 403 });
@@ -168,13 +169,14 @@ describe("HTTP options", () => {
   });
 
   it("defaults to 127.0.0.1:3000, checks --port, normalises MCP_ALLOWED_ORIGINS", () => {
-    expect(loadHttpOptions({}, {})).toMatchObject({ host: "127.0.0.1", port: 3000, token: undefined, allowedOrigins: [] });
+    expect(loadHttpOptions({}, {})).toMatchObject({ host: "127.0.0.1", port: 3000, token: undefined, allowedOrigins: [], allowedHosts: [] });
     for (const port of ["-1", "65536", "3e3", "abc", ""]) expect(() => loadHttpOptions({ port }, {}), port).toThrow(/--port/);
     expect(loadHttpOptions({ port: "0" }, { MCP_ALLOWED_ORIGINS: "https://a.example.com/, http://localhost:5173" }).allowedOrigins).toEqual([
       "https://a.example.com",
       "http://localhost:5173",
     ]);
     expect(() => loadHttpOptions({}, { MCP_ALLOWED_ORIGINS: "not an origin" })).toThrow(/MCP_ALLOWED_ORIGINS/);
+    expect(loadHttpOptions({}, { MCP_ALLOWED_HOSTS: "MCP.example.com, mcp.example.com:8443" }).allowedHosts).toEqual(["mcp.example.com", "mcp.example.com:8443"]);
   });
 });
 

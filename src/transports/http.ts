@@ -25,6 +25,11 @@ export interface HttpOptions {
   token: string | undefined;
   /** MCP_ALLOWED_ORIGINS: a request carrying any other Origin is refused (403). */
   allowedOrigins: string[];
+  /**
+   * MCP_ALLOWED_HOSTS: Host header values accepted besides the loopback names (the public name a
+   * reverse proxy forwards). When set, Host is checked on any bind, not only on loopback.
+   */
+  allowedHosts?: string[];
   maxBodyBytes?: number;
 }
 
@@ -61,11 +66,7 @@ export function loadHttpOptions(flags: { host?: string | undefined; port?: strin
     );
   }
   registerSecret(token);
-  const allowedOrigins = (env.MCP_ALLOWED_ORIGINS ?? "")
-    .split(",")
-    .map((o) => o.trim())
-    .filter(Boolean)
-    .map((o) => {
+  const allowedOrigins = list(env.MCP_ALLOWED_ORIGINS).map((o) => {
       try {
         // Browsers send the serialized origin (scheme://host[:port], no path, default port left out).
         return new URL(o).origin;
@@ -73,7 +74,12 @@ export function loadHttpOptions(flags: { host?: string | undefined; port?: strin
         throw new ConfigError(`MCP_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com`);
       }
     });
-  return { host, port, token, allowedOrigins };
+  const allowedHosts = list(env.MCP_ALLOWED_HOSTS).map((h) => h.toLowerCase());
+  return { host, port, token, allowedOrigins, allowedHosts };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((v) => v.trim()).filter(Boolean);
 }
 
 function sha256(text: string): Buffer {
@@ -103,7 +109,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host and Origin.
-    if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed");
+    if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(res, 403, "Forbidden: Origin not allowed (see MCP_ALLOWED_ORIGINS)");
     if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
@@ -170,6 +176,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     const names = ["localhost", "127.0.0.1", "[::1]", hostForUrl(options.host).toLowerCase()];
     allowedHosts = new Set(names.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`])));
   }
+  if (options.allowedHosts?.length) allowedHosts = new Set([...(allowedHosts ?? []), ...options.allowedHosts]);
 
   let closing: Promise<void> | undefined;
   return {
