@@ -175,7 +175,7 @@ describe("HTTP options", () => {
       "https://a.example.com",
       "http://localhost:5173",
     ]);
-    expect(() => loadHttpOptions({}, { MCP_ALLOWED_ORIGINS: "not an origin" })).toThrow(/MCP_ALLOWED_ORIGINS/);
+    for (const bad of ["not an origin", "app.example.com:443", "null"]) expect(() => loadHttpOptions({}, { MCP_ALLOWED_ORIGINS: bad }), bad).toThrow(/MCP_ALLOWED_ORIGINS/);
     expect(loadHttpOptions({}, { MCP_ALLOWED_HOSTS: "MCP.example.com, mcp.example.com:8443" }).allowedHosts).toEqual(["mcp.example.com", "mcp.example.com:8443"]);
   });
 });

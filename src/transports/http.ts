@@ -67,13 +67,12 @@ export function loadHttpOptions(flags: { host?: string | undefined; port?: strin
   }
   registerSecret(token);
   const allowedOrigins = list(env.MCP_ALLOWED_ORIGINS).map((o) => {
-      try {
-        // Browsers send the serialized origin (scheme://host[:port], no path, default port left out).
-        return new URL(o).origin;
-      } catch {
-        throw new ConfigError(`MCP_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com`);
-      }
-    });
+    // Browsers send the serialized origin (scheme://host[:port], no path, default port left out).
+    // "null" (what sandboxed frames send) would come out of a scheme-less entry: never allow it.
+    const origin = URL.canParse(o) ? new URL(o).origin : "null";
+    if (origin === "null") throw new ConfigError(`MCP_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com`);
+    return origin;
+  });
   const allowedHosts = list(env.MCP_ALLOWED_HOSTS).map((h) => h.toLowerCase());
   return { host, port, token, allowedOrigins, allowedHosts };
 }
