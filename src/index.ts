@@ -1,28 +1,51 @@
 #!/usr/bin/env node
-import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { parseArgs } from "node:util";
 import { ConfigError, loadConfig, secretsOf, type Config } from "./config.js";
 import { Logger, redact, registerSecret } from "./log.js";
-import { SERVER_VERSION, buildServer, createDeps } from "./server.js";
+import { SERVER_VERSION, createDeps } from "./server.js";
+import type { HttpOptions } from "./transports/http.js";
 
-const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM related records (stdio)
+const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM related records
 
-  zoho-crm-related-mcp          serve MCP over stdio (settings from ZOHO_* environment variables)
-  zoho-crm-related-mcp --demo   serve MCP over stdio against the built-in demo CRM (no Zoho account)
+  zoho-crm-related-mcp                        serve MCP over stdio (settings from ZOHO_* environment variables)
+  zoho-crm-related-mcp --http [--port N] [--host H]
+                                              serve MCP over Streamable HTTP at http://H:N/mcp
+                                              (defaults 127.0.0.1 and 3000; MCP_HTTP_TOKEN, MCP_ALLOWED_ORIGINS)
+  --demo                                      serve against the built-in demo CRM (no Zoho account)
 `;
 
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
+  let flags;
+  try {
+    flags = parseArgs({
+      options: {
+        demo: { type: "boolean" },
+        http: { type: "boolean" },
+        port: { type: "string" },
+        host: { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+    }).values;
+  } catch (error) {
+    exit(2, `${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
   // --help and --version go to stderr too: stdout is reserved for JSON-RPC even here.
-  if (args.includes("--help") || args.includes("-h")) return void process.stderr.write(USAGE);
-  if (args.includes("--version")) return void process.stderr.write(`${SERVER_VERSION}\n`);
-  const unknown = args.filter((a) => a !== "--demo");
-  if (unknown.length) exit(2, `unknown argument ${unknown[0]}\n${USAGE}`);
+  if (flags.help) return void process.stderr.write(USAGE);
+  if (flags.version) return void process.stderr.write(`${SERVER_VERSION}\n`);
+  if (!flags.http && (flags.port !== undefined || flags.host !== undefined)) exit(2, `--port and --host need --http\n${USAGE}`);
 
   const logger = new Logger();
-  const demo = args.includes("--demo") || process.env.ZOHO_DEMO === "1";
+  const demo = flags.demo || process.env.ZOHO_DEMO === "1";
   let config: Config;
+  let http: HttpOptions | undefined;
   let closeDemo = async () => {};
   try {
+    if (flags.http) {
+      // Checked before anything starts: an unsafe bind must not get as far as the demo CRM.
+      const { loadHttpOptions } = await import("./transports/http.js");
+      http = loadHttpOptions(flags);
+    }
     if (demo) {
       // Loaded only in demo mode: a real deployment never pays for the demo CRM's code.
       const { startDemoCrm } = await import("./demo/crm.js");
@@ -47,26 +70,37 @@ async function main(): Promise<void> {
   }
   for (const secret of secretsOf(config)) registerSecret(secret);
 
-  const server = buildServer(createDeps(config, logger));
-  const transport = new StdioServerTransport();
+  // One deps per process, whatever the transport: one token cache, one concurrency cap.
+  const deps = createDeps(config, logger);
+  let stop: () => Promise<void> = async () => {};
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
-    await server.close().catch(() => undefined);
+    await stop().catch(() => undefined);
     await closeDemo().catch(() => undefined);
     process.exit(0);
   };
-  // The client closing our stdin is how stdio servers are told to stop.
-  process.stdin.on("end", () => void shutdown());
-  process.on("SIGINT", () => void shutdown());
-  process.on("SIGTERM", () => void shutdown());
+  // SIGTERM (systemd) or SIGINT (pm2, Ctrl-C) drains; a second one is the operator insisting.
+  const onSignal = () => (closing ? exit(1, "second signal: exiting without waiting for in-flight requests") : void shutdown());
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   // One bad request must not take the server down with every other call in flight.
   process.on("unhandledRejection", (reason) => logger.log("error", `unhandled rejection: ${reason instanceof Error ? reason.stack : String(reason)}`));
   process.on("uncaughtException", (error) => logger.log("error", `uncaught exception: ${error.stack ?? error.message}`));
 
-  await server.connect(transport);
-  logger.log("info", demo ? "ready (stdio, demo CRM)" : `ready (stdio, ${config.dc.toUpperCase()} data center, ${config.environment})`);
+  if (http) {
+    const { startHttpServer } = await import("./transports/http.js");
+    const server = await startHttpServer(deps, http);
+    stop = () => server.close();
+    // The one line scripts and tests wait for: printed once, only when connections are accepted.
+    process.stderr.write(`listening on ${server.url}\n`);
+  } else {
+    const { serveStdio } = await import("./transports/stdio.js");
+    const server = await serveStdio(deps, () => void shutdown());
+    stop = () => server.close();
+    logger.log("info", demo ? "ready (stdio, demo CRM)" : `ready (stdio, ${config.dc.toUpperCase()} data center, ${config.environment})`);
+  }
 }
 
 function exit(code: number, message: string): never {

@@ -1,0 +1,196 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { ConfigError } from "../config.js";
+import { registerSecret } from "../log.js";
+import { SERVER_NAME, SERVER_VERSION, buildServer } from "../server.js";
+import type { ToolDeps } from "../tools/types.js";
+
+/**
+ * Remote mode: MCP over Streamable HTTP, stateless. Every POST /mcp gets a fresh McpServer and
+ * transport (no session, so any replica behind a load balancer can answer any request), all built
+ * on the ONE ToolDeps of the process: one Zoho token cache and one concurrency cap per process.
+ */
+
+export const MCP_PATH = "/mcp";
+export const DEFAULT_HOST = "127.0.0.1";
+export const DEFAULT_PORT = 3000;
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface HttpOptions {
+  host: string;
+  port: number;
+  /** MCP_HTTP_TOKEN: when set, every /mcp request must carry `Authorization: Bearer <token>`. */
+  token: string | undefined;
+  /** MCP_ALLOWED_ORIGINS: a request carrying any other Origin is refused (403). */
+  allowedOrigins: string[];
+  /**
+   * MCP_ALLOWED_HOSTS: Host header values accepted besides the loopback names (the public name a
+   * reverse proxy forwards). When set, Host is checked on any bind, not only on loopback.
+   */
+  allowedHosts?: string[];
+  maxBodyBytes?: number;
+}
+
+export interface HttpServerHandle {
+  /** `http://H:N/mcp`, with the port actually bound (useful with port 0). */
+  url: string;
+  port: number;
+  /** Requests being answered right now. */
+  inFlight(): number;
+  /** Stops accepting, lets in-flight requests finish, resolves once the last one has. */
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** IPv6 literals need brackets inside a URL or a Host header. */
+function hostForUrl(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+/** Reads --port/--host and the MCP_* variables; refuses what would be unsafe or unusable. */
+export function loadHttpOptions(flags: { host?: string | undefined; port?: string | undefined }, env: NodeJS.ProcessEnv = process.env): HttpOptions {
+  const host = flags.host?.trim() || DEFAULT_HOST;
+  const portText = flags.port?.trim() ?? String(DEFAULT_PORT);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`--port must be a whole number from 0 to 65535`);
+  const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
+  if (!token && !isLoopback(host)) {
+    throw new ConfigError(
+      `refusing to serve on ${host} without MCP_HTTP_TOKEN: anyone who can reach that address could read your Zoho CRM. Set MCP_HTTP_TOKEN (a long random string clients send as "Authorization: Bearer <token>"), or bind 127.0.0.1`,
+    );
+  }
+  registerSecret(token);
+  const allowedOrigins = list(env.MCP_ALLOWED_ORIGINS).map((o) => {
+    // Browsers send the serialized origin (scheme://host[:port], no path, default port left out).
+    // "null" (what sandboxed frames send) would come out of a scheme-less entry: never allow it.
+    const origin = URL.canParse(o) ? new URL(o).origin : "null";
+    if (origin === "null") throw new ConfigError(`MCP_ALLOWED_ORIGINS must be a comma-separated list of origins such as https://app.example.com`);
+    return origin;
+  });
+  const allowedHosts = list(env.MCP_ALLOWED_HOSTS).map((h) => h.toLowerCase());
+  return { host, port, token, allowedOrigins, allowedHosts };
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "").split(",").map((v) => v.trim()).filter(Boolean);
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text).digest();
+}
+
+/** Constant time: both sides hashed to 32 bytes, so neither content nor length leaks through timing. */
+function bearerMatches(header: string | undefined, expected: Buffer): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(header ?? "");
+  return timingSafeEqual(sha256(match?.[1]?.trim() ?? ""), expected) && match !== null;
+}
+
+/** The JSON-RPC error body the SDK's transport itself answers with, so clients see one shape. */
+function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null });
+  res.writeHead(status, { "content-type": "application/json", ...headers }).end(body);
+}
+
+export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Promise<HttpServerHandle> {
+  const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
+  const expectedToken = options.token ? sha256(options.token) : undefined;
+  const allowedOrigins = new Set(options.allowedOrigins);
+  // Filled in once the port is known (port 0 picks one).
+  let allowedHosts: Set<string> | undefined;
+  let inFlight = 0;
+  let draining = false;
+
+  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host and Origin.
+    if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
+    const origin = req.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(res, 403, "Forbidden: Origin not allowed (see MCP_ALLOWED_ORIGINS)");
+    if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
+      return refuse(res, 401, "Unauthorized: send Authorization: Bearer <MCP_HTTP_TOKEN>", { "www-authenticate": 'Bearer realm="zoho-crm-related-mcp"' });
+    }
+    // Stateless: no session to resume (GET) or end (DELETE). Without this a GET would hold an
+    // SSE stream open forever on a server nothing can ever write to.
+    if (req.method !== "POST") return refuse(res, 405, "Method not allowed: this server is stateless, POST JSON-RPC to /mcp", { allow: "POST" });
+    // A declared length over the cap is refused before a byte is read; the transport's own
+    // maxRequestBodySize stops a chunked body at the cap while streaming.
+    if (Number(req.headers["content-length"]) > maxBodyBytes) {
+      return refuse(res, 413, `Payload Too Large: request body must not exceed ${maxBodyBytes} bytes`, { connection: "close" });
+    }
+
+    // Only now is the client told to send its body (when it asked first): refusals above cost no upload.
+    if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
+    const server = buildServer(deps);
+    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
+    // Closing the server closes the transport, whose onclose detaches buildServer's log sink.
+    res.once("close", () => void server.close().catch(() => undefined));
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (path === "/healthz") {
+      // Unauthenticated on purpose (load balancers probe it); it says nothing about the CRM.
+      // 503 while draining takes this replica out of rotation before it stops.
+      res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
+      return void res.end(JSON.stringify({ status: draining ? "draining" : "ok", name: SERVER_NAME, version: SERVER_VERSION }));
+    }
+    if (path !== MCP_PATH) return refuse(res, 404, `Not found: MCP is served at ${MCP_PATH}`);
+    return handleMcp(req, res);
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+    inFlight++;
+    if (draining) res.setHeader("connection", "close");
+    res.once("close", () => {
+      inFlight--;
+      if (draining) http.closeIdleConnections();
+    });
+    handle(req, res).catch((error: unknown) => {
+      deps.logger.log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (!res.headersSent) refuse(res, 500, "Internal error");
+      else res.end();
+    });
+  };
+  const http = createServer(onRequest);
+  // Without this listener Node answers "100 Continue" itself, before any check has run.
+  http.on("checkContinue", onRequest);
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port, options.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (http.address() as AddressInfo).port;
+  if (isLoopback(options.host)) {
+    // Port 80 is left out of a Host header by clients, so both forms are accepted then.
+    const names = ["localhost", "127.0.0.1", "[::1]", hostForUrl(options.host).toLowerCase()];
+    allowedHosts = new Set(names.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`])));
+  }
+  if (options.allowedHosts?.length) allowedHosts = new Set([...(allowedHosts ?? []), ...options.allowedHosts]);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostForUrl(options.host)}:${port}${MCP_PATH}`,
+    port,
+    inFlight: () => inFlight,
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        draining = true;
+        // close() stops accepting and resolves once every connection has ended; idle keep-alive
+        // connections would otherwise hold it open, and busy ones are cut as their response ends.
+        http.close(() => resolve());
+        http.closeIdleConnections();
+      });
+      return closing;
+    },
+  };
+}
