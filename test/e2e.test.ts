@@ -72,7 +72,7 @@ describe("--demo over stdio", () => {
       expect(link.uri).toMatch(/^zohocrm:\/\/records\/Notes\/\d+$/);
 
       const read = await s.client.readResource({ uri: link.uri });
-      const record = JSON.parse(read.contents[0]!.text as string) as Record<string, unknown>;
+      const record = JSON.parse((read.contents[0] as { text: string }).text) as Record<string, unknown>;
       expect(record.id).toBe(link.uri.split("/").at(-1));
       expect(s.stderr()).toMatch(/demo mode/);
     } finally {

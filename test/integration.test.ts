@@ -32,6 +32,12 @@ async function call(h: Harness, name: string, args: Record<string, unknown>, opt
   return result;
 }
 
+/** Closes a harness after keeping its log notifications for the secrets check. */
+async function done(h: Harness): Promise<void> {
+  for (const log of h.logs) seen.push(JSON.stringify(log));
+  await h.close();
+}
+
 function structured(result: CallToolResult): Structured {
   expect(result.isError, text(result)).toBeFalsy();
   return RelatedOutput.parse(result.structuredContent);
@@ -79,8 +85,7 @@ describe("against the demo CRM (refresh-token flow)", () => {
     h = await startHarness({ env: { ZOHO_MAX_RECORDS: "10000", ZOHO_CONCURRENCY: "4" } });
   });
   afterAll(async () => {
-    for (const log of h.logs) seen.push(JSON.stringify(log));
-    await h.close();
+    await done(h);
   });
   afterEach(() => {
     Object.assign(h.crm.faults, { latencyMs: 0, status429: 0, status5xx: 0, hang: 0, reset: 0, malformed: 0, concurrencyLimit: undefined, retryAfterSeconds: undefined, status5xxCode: undefined });
@@ -194,9 +199,12 @@ describe("against the demo CRM (refresh-token flow)", () => {
       converted: "both",
       if_modified_since: since,
     };
-    const first = structured(await call(h, "get_related_records", args));
+    const firstResult = await call(h, "get_related_records", args);
+    const first = structured(firstResult);
     expect(first).toMatchObject({ count: 5, more_records: true });
     expect(first.next_page_token).toBeTypeOf("string");
+    // One page only (page given): the result hands back the token and says how to use it.
+    expect(text(firstResult)).toContain(`More records: call again with page_token="${first.next_page_token}"`);
     const [req] = relatedRequests(h);
     expect(req?.path).toBe(`/crm/v7/Campaigns/${DEMO.campaignId}/Leads`);
     expect(req?.query).toEqual({ fields: "Full_Name,Company", page: "1", per_page: "5", sort_order: "asc", sort_by: "Created_Time", converted: "both" });
@@ -319,7 +327,7 @@ describe("against the demo CRM (refresh-token flow)", () => {
     expect(h.crm.stats.requests.map((r) => r.path)).toEqual([`/crm/v7/Notes/${record.id}`]);
 
     const activity = links(await call(h, "get_open_activities", lead)).find((l) => l.uri.includes("/Events/"))!;
-    const event = JSON.parse((await h.client.readResource({ uri: activity.uri })).contents[0]!.text as string) as Record<string, unknown>;
+    const event = JSON.parse(((await h.client.readResource({ uri: activity.uri })).contents[0] as { text: string }).text) as Record<string, unknown>;
     expect(event.id).toBe(DEMO.leadOpenEventId);
   });
 
@@ -587,7 +595,7 @@ describe("settings", () => {
       // 500 records never cost more than the pages they need.
       expect(relatedRequests(h).length).toBeLessThanOrEqual(3);
     } finally {
-      await h.close();
+      await done(h);
     }
   });
 
@@ -604,7 +612,7 @@ describe("settings", () => {
       const metadata = h.crm.stats.requests.filter((r) => r.path === "/crm/v7/settings/related_lists");
       expect(metadata.map((r) => r.query.module).sort()).toEqual(["Accounts", "Leads"]);
     } finally {
-      await h.close();
+      await done(h);
     }
   });
 
@@ -623,7 +631,7 @@ describe("settings", () => {
       // Refreshed once, not in a loop.
       expect(h.crm.stats.tokenRequests).toBeLessThanOrEqual(2);
     } finally {
-      await h.close();
+      await done(h);
       await other.close();
     }
   });
@@ -651,8 +659,7 @@ describe("settings", () => {
       expect(h.crm.stats.crmRequests).toBe(1);
       expect(h.crm.stats.tokenRequests).toBe(0);
     } finally {
-      for (const log of h.logs) seen.push(JSON.stringify(log));
-      await h.close();
+      await done(h);
     }
   });
 
@@ -666,8 +673,7 @@ describe("settings", () => {
       expect(h.crm.stats.crmRequests).toBe(0);
       for (const secret of Object.values(CANARY)) expect(t).not.toContain(secret);
     } finally {
-      for (const log of h.logs) seen.push(JSON.stringify(log));
-      await h.close();
+      await done(h);
     }
   });
 
@@ -677,8 +683,7 @@ describe("settings", () => {
       const t = expectZohoError(await call(h, "list_related_lists", { module_api_name: "Leads" }), "TOKEN_REFRESH_FAILED", "invalid_client", /ZOHO_CLIENT_SECRET/);
       expect(t).not.toContain(CANARY.clientSecret);
     } finally {
-      for (const log of h.logs) seen.push(JSON.stringify(log));
-      await h.close();
+      await done(h);
     }
   });
 });
@@ -690,8 +695,7 @@ describe("faults on the way to Zoho", () => {
     h = await startHarness({ env: { ZOHO_TIMEOUT_MS: "300" }, crm: { refreshLimit: { max: 2, windowMs: 600_000 } } });
   });
   afterAll(async () => {
-    for (const log of h.logs) seen.push(JSON.stringify(log));
-    await h.close();
+    await done(h);
   });
 
   it("a hung request times out, is retried once, then reported as TIMEOUT", async () => {
