@@ -7,7 +7,7 @@ import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient } from "./zoho/client.js";
 import { InputError, ZohoError } from "./zoho/errors.js";
-import { RelatedListCatalog } from "./zoho/metadata.js";
+import { FieldCatalog, RelatedListCatalog } from "./zoho/metadata.js";
 
 export const SERVER_NAME = "zoho-crm-related-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -18,7 +18,7 @@ const INSTRUCTIONS =
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 export function createDeps(config: Config, logger = new Logger()): ToolDeps {
   const client = new ZohoClient(config, logger);
-  return { config, client, catalog: new RelatedListCatalog(client), logger };
+  return { config, client, catalog: new RelatedListCatalog(client), fieldCatalog: new FieldCatalog(client), logger };
 }
 
 /** The one place where any thrown error becomes an isError result a model can act on. */
