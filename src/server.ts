@@ -2,6 +2,7 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
 import { Logger, redact } from "./log.js";
+import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
 import { registerRecordResource } from "./resources/record.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
@@ -13,7 +14,7 @@ export const SERVER_NAME = "zoho-crm-related-mcp";
 export const SERVER_VERSION = "0.1.0";
 
 const INSTRUCTIONS =
-  "Answers what is related to a Zoho CRM record (lead, account, deal...). list_related_lists shows a module's related lists; get_related_records reads one; get_open_activities / get_closed_activities read calls, tasks and meetings. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
+  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 export function createDeps(config: Config, logger = new Logger()): ToolDeps {
@@ -55,13 +56,14 @@ export function buildServer(deps: ToolDeps): McpServer {
           // The SDK has validated args against tool.inputSchema by now.
           return await tool.handler(args as never, extra, deps);
         } catch (error) {
-          deps.logger.log(error instanceof ZohoError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          deps.logger.log(error instanceof ZohoError || error instanceof InputError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
           return errorResult(error);
         }
       },
     );
   }
   registerRecordResource(server, deps.client);
+  registerWhatsRelatedPrompt(server);
 
   // Retries, refreshes and limits reach the client as logging notifications once it is connected.
   const detach = deps.logger.attach((level, data) => {

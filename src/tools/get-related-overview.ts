@@ -1,12 +1,13 @@
 import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { formatValue, moduleOf, recordLine, resourceLink } from "../format/records.js";
+import { API_NAME } from "../zoho/client.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
 import { planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
-import { moduleApiName, recordId, recordOut, relatedListApiName } from "./schemas.js";
+import { moduleApiName, recordId, recordOut } from "./schemas.js";
 import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
 
 /** Codes that mean "this user may not read this list": one line in the overview, not a failed call. */
@@ -24,13 +25,14 @@ interface ListOverview {
   records: ZohoRecord[];
   fields?: string[];
   fields_source?: FieldsSource;
-  error?: { code: string; message: string };
+  /** "CODE: message" of a list that could not be read. */
+  error?: string;
 }
 
 const input = z.object({
   module_api_name: moduleApiName,
   record_id: recordId,
-  related_lists: z.array(relatedListApiName).min(1).max(50).optional().describe("Only these lists (default: every visible one)"),
+  related_lists: z.array(z.string().regex(API_NAME, "must be a related list API name")).min(1).max(50).optional().describe("Only these lists (default: every visible one)"),
   per_list: z.number().int().min(1).max(20).optional().describe("Records shown per list, 1-20 (default 5)"),
 });
 
@@ -48,21 +50,21 @@ export const getRelatedOverview = defineTool({
         display_label: z.string(),
         module: z.string().nullable(),
         status: z.enum(["ok", "empty", "not_readable", "failed", "user_hidden", "scheduled_for_deletion"]),
-        count: z.number().int(),
+        count: z.number(),
         more_records: z.boolean(),
         records: z.array(recordOut),
         fields: z.array(z.string()).optional(),
         fields_source: z.string().optional(),
-        error: z.object({ code: z.string(), message: z.string() }).optional(),
+        error: z.string().optional(),
       }),
     ),
   },
   handler: async (args, extra, deps) => {
     const perList = args.per_list ?? 5;
     const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
-    const overviews = await Promise.all(lists.map((list) => readList(args.module_api_name, args.record_id, list, perList, extra, deps)));
-    failWhenNothingAnswered(overviews);
-    return render(args.module_api_name, args.record_id, perList, overviews);
+    const read = await Promise.all(lists.map((list) => readList(args.module_api_name, args.record_id, list, perList, extra, deps)));
+    failWhenNothingAnswered(read);
+    return render(args.module_api_name, args.record_id, perList, read.map(([overview]) => overview));
   },
 });
 
@@ -73,7 +75,7 @@ async function listsToRead(module: string, subset: string[] | undefined, deps: T
     all = await deps.catalog.lists(module);
   } catch (error) {
     // With a named subset the lists can be read blind (no scope for the metadata API); without, there is nothing to read.
-    if (!subset || (error instanceof ZohoError && !NOT_READABLE.has(error.code))) throw error;
+    if (!subset || !(error instanceof ZohoError) || !NOT_READABLE.has(error.code)) throw error;
     deps.logger.log("warning", `related list metadata for ${module} unavailable (${(error as Error).message}); reading the named lists as given`);
     return [...new Set(subset)].map((api_name) => ({ api_name, meta: null }));
   }
@@ -85,7 +87,7 @@ async function listsToRead(module: string, subset: string[] | undefined, deps: T
   return all.filter((l) => subset.includes(l.api_name));
 }
 
-/** One related list: one request at most (none for hidden lists), never a thrown Zoho error. */
+/** One related list: one request at most (none for hidden lists); a Zoho error is returned, not thrown. */
 async function readList(
   parent: string,
   recordId: string,
@@ -93,11 +95,11 @@ async function readList(
   perList: number,
   extra: ToolExtra,
   deps: ToolDeps,
-): Promise<ListOverview> {
+): Promise<[ListOverview, ZohoError?]> {
   const meta = "meta" in list ? null : list;
   const base = { api_name: list.api_name, display_label: meta?.display_label ?? list.api_name, module: meta?.module ?? null, count: 0, more_records: false, records: [] };
   if (meta && meta.status !== "visible") {
-    return { ...base, status: meta.status === "scheduled_for_deletion" ? "scheduled_for_deletion" : "user_hidden" };
+    return [{ ...base, status: meta.status === "scheduled_for_deletion" ? "scheduled_for_deletion" : "user_hidden" }];
   }
   const plan = await planList(deps, parent, list.api_name, undefined, meta);
   const used = { fields: plan.fields, fields_source: plan.fields_source };
@@ -108,22 +110,20 @@ async function readList(
       { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: MAX_PER_PAGE },
       extra.signal,
     );
-    return {
-      ...base,
-      ...used,
-      status: page.records.length ? "ok" : "empty",
-      count: page.records.length,
-      more_records: page.more_records,
-      records: page.records.slice(0, perList),
-    };
+    return [
+      {
+        ...base,
+        ...used,
+        status: page.records.length ? "ok" : "empty",
+        count: page.records.length,
+        more_records: page.more_records,
+        records: page.records.slice(0, perList),
+      },
+    ];
   } catch (error) {
     if (!(error instanceof ZohoError)) throw error; // cancellation and bugs fail the call
-    return {
-      ...base,
-      ...used,
-      status: NOT_READABLE.has(error.code) ? "not_readable" : "failed",
-      error: { code: error.code, message: error.message + detailText(error.details) },
-    };
+    const status = NOT_READABLE.has(error.code) ? "not_readable" : "failed";
+    return [{ ...base, ...used, status, error: `${error.code}: ${error.message}${detailText(error.details)}` }, error];
   }
 }
 
@@ -131,14 +131,13 @@ async function readList(
  * Per-list failures are the point of the overview, but when every list failed the same way the
  * cause is the call itself (a record id that does not exist, a refused token, Zoho down): say that.
  */
-function failWhenNothingAnswered(overviews: ListOverview[]): void {
-  const read = overviews.filter((o) => o.status !== "user_hidden" && o.status !== "scheduled_for_deletion");
-  if (read.length === 0 || read.some((o) => !o.error)) return;
-  const codes = new Set(read.map((o) => o.error?.code));
-  const first = read[0]?.error;
-  if (codes.size === 1 && first && (first.code === "INVALID_DATA" ? read.length > 1 : !NOT_READABLE.has(first.code))) {
-    throw new ZohoError({ code: first.code, message: `every related list failed: ${first.message}` });
-  }
+function failWhenNothingAnswered(read: Array<[ListOverview, ZohoError?]>): void {
+  const asked = read.filter(([o]) => o.status !== "user_hidden" && o.status !== "scheduled_for_deletion");
+  const errors = asked.map(([, error]) => error);
+  const first = errors[0];
+  if (!first || errors.some((e) => e?.code !== first.code)) return;
+  // One list the user may not read is a normal answer; every list INVALID_DATA means the record is not there.
+  if (first.code === "INVALID_DATA" ? asked.length > 1 : !NOT_READABLE.has(first.code)) throw first;
 }
 
 function detailText(details: Record<string, unknown>): string {
@@ -169,7 +168,7 @@ function render(module: string, recordId: string, perList: number, overviews: Li
         break;
       case "not_readable":
       case "failed":
-        lines.push(`${name}: ${o.status === "failed" ? "failed" : "not readable"}, ${o.error?.code}: ${o.error?.message}`);
+        lines.push(`${name}: ${o.status === "failed" ? "failed" : "not readable"}, ${o.error}`);
         break;
       default:
         lines.push(`${name}: skipped, ${o.status.replace(/_/g, " ")}`);
