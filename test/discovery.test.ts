@@ -221,6 +221,9 @@ describe("default fields", () => {
     const all = await overview(h, lead);
     expect(all.isError).toBe(true);
     expect(h.text(all)).toContain("OAUTH_SCOPE_MISMATCH");
+    const catalog = await h.call("list_related_lists", { module_api_name: "Leads" });
+    expect(catalog.isError).toBe(true);
+    expect(h.text(catalog)).toContain("ZohoCRM.settings.related_lists.READ");
 
     const named = await overview(h, { ...lead, related_lists: ["Notes", "Activities_Chronological_View"] });
     expect(named.isError).toBeFalsy();

@@ -1,6 +1,7 @@
 import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { formatValue, moduleOf, recordLine, resourceLink } from "../format/records.js";
+import { redact } from "../log.js";
 import { API_NAME } from "../zoho/client.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
@@ -123,7 +124,7 @@ async function readList(
   } catch (error) {
     if (!(error instanceof ZohoError)) throw error; // cancellation and bugs fail the call
     const status = NOT_READABLE.has(error.code) ? "not_readable" : "failed";
-    return [{ ...base, ...used, status, error: `${error.code}: ${error.message}${detailText(error.details)}` }, error];
+    return [{ ...base, ...used, status, error: redact(`${error.code}: ${error.message}${detailText(error.details)}`) }, error];
   }
 }
 
