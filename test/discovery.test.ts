@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
 import { startHarness, type Harness } from "./helpers.js";
 
@@ -154,6 +154,17 @@ describe("get_related_overview against the demo CRM", () => {
     expect(h.crm.stats.crmRequests).toBe(0);
   });
 
+  it("reports a list that failed for another reason as failed while the rest succeeds", async () => {
+    await overview(h, { ...account, related_lists: ["Deals", "Notes"] }); // metadata cached
+    h.crm.faults.malformed = 1; // exactly one of the two list requests gets a broken body
+    const result = await overview(h, { ...account, related_lists: ["Deals", "Notes"] });
+    expect(result.isError).toBeFalsy();
+    const lists = [...listsOf(result).values()];
+    expect(lists.map((l) => l.status).sort()).toEqual(["failed", "ok"]);
+    expect(lists.find((l) => l.status === "failed")?.error).toMatch(/^INVALID_RESPONSE: /);
+    expect(h.text(result)).toMatch(/^(Deals|Notes): failed, INVALID_RESPONSE: .*$/m);
+  });
+
   it("fails the whole call when the record does not exist (every list says INVALID_DATA)", async () => {
     const result = await overview(h, { module_api_name: "Leads", record_id: "4876876000000999999" });
     expect(result.isError).toBe(true);
@@ -231,6 +242,35 @@ describe("default fields", () => {
     expect(lists.get("Notes")).toMatchObject({ status: "ok", count: 7, fields_source: "field metadata" });
     expect(lists.get("Activities_Chronological_View")).toMatchObject({ status: "ok", count: 4 });
     expect(links(named)).toContain(`zohocrm://records/Notes/${DEMO.leadNoteIds[6]}`);
+  });
+});
+
+describe("metadata expiry", () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("related lists are asked again after 10 minutes, a refused field metadata after a minute", async () => {
+    const h = await startHarness({ crm: { withoutScopes: ["ZohoCRM.settings.fields.READ"] } });
+    try {
+      // Only Date is faked: the clock the caches read, not the timers HTTP needs.
+      vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+      await h.call("get_related_records", { ...lead, related_list_api_name: "Notes" });
+      const asked = () => ({ lists: requestsOf(h).metadata("related_lists").length, fields: requestsOf(h).metadata("fields").length });
+      expect(asked()).toEqual({ lists: 1, fields: 1 });
+      vi.setSystemTime(Date.now() + 59_000);
+      await h.call("get_related_records", { ...lead, related_list_api_name: "Notes" });
+      expect(asked()).toEqual({ lists: 1, fields: 1 });
+      vi.setSystemTime(Date.now() + 2_000);
+      await h.call("get_related_records", { ...lead, related_list_api_name: "Notes" });
+      expect(asked()).toEqual({ lists: 1, fields: 2 });
+      vi.setSystemTime(Date.now() + 10 * 60_000);
+      await h.call("get_related_records", { ...lead, related_list_api_name: "Notes" });
+      expect(asked()).toEqual({ lists: 2, fields: 3 });
+    } finally {
+      vi.useRealTimers();
+      await h.close();
+    }
   });
 });
 
