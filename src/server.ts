@@ -2,23 +2,24 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
 import { Logger, redact } from "./log.js";
+import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
 import { registerRecordResource } from "./resources/record.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient } from "./zoho/client.js";
 import { InputError, ZohoError } from "./zoho/errors.js";
-import { RelatedListCatalog } from "./zoho/metadata.js";
+import { FieldCatalog, RelatedListCatalog } from "./zoho/metadata.js";
 
 export const SERVER_NAME = "zoho-crm-related-mcp";
 export const SERVER_VERSION = "0.1.0";
 
 const INSTRUCTIONS =
-  "Answers what is related to a Zoho CRM record (lead, account, deal...). list_related_lists shows a module's related lists; get_related_records reads one; get_open_activities / get_closed_activities read calls, tasks and meetings. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
+  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 export function createDeps(config: Config, logger = new Logger()): ToolDeps {
   const client = new ZohoClient(config, logger);
-  return { config, client, catalog: new RelatedListCatalog(client), logger };
+  return { config, client, catalog: new RelatedListCatalog(client), fieldCatalog: new FieldCatalog(client), logger };
 }
 
 /** The one place where any thrown error becomes an isError result a model can act on. */
@@ -57,13 +58,14 @@ export function buildServer(deps: ToolDeps): McpServer {
         } catch (error) {
           // A cancelled call is the client's choice, not a failure worth an error line on stderr.
           if (extra.signal.aborted) deps.logger.log("info", `${tool.name} cancelled by the client`);
-          else deps.logger.log(error instanceof ZohoError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          else deps.logger.log(error instanceof ZohoError || error instanceof InputError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
           return errorResult(error);
         }
       },
     );
   }
   registerRecordResource(server, deps.client);
+  registerWhatsRelatedPrompt(server);
 
   // Retries, refreshes and limits reach the client as logging notifications once it is connected.
   const detach = deps.logger.attach((level, data) => {

@@ -19,6 +19,7 @@ export interface DemoCrmOptions {
   tokenTtlSeconds?: number;    // expires_in of issued tokens, default 3600
   latencyMs?: number;          // added delay before answering every /crm request (also settable later)
   refreshLimit?: { max: number; windowMs: number }; // default { max: 10, windowMs: 600_000 }, like Zoho
+  withoutScopes?: string[];    // scopes the self-client lacks, e.g. ["ZohoCRM.settings.fields.READ"]: those endpoints answer 401 OAUTH_SCOPE_MISMATCH
 }
 export interface RecordedRequest { method: string; path: string; query: Record<string, string>; headers: Record<string, string | undefined>; status: number; startedAt: number; endedAt: number; }
 export interface DemoFaults {
@@ -71,6 +72,12 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const ttlMs = (options.tokenTtlSeconds ?? 3600) * 1000;
   const refreshLimit = options.refreshLimit ?? { max: 10, windowMs: 600_000 };
   const data = demoData();
+  const missingScopes = new Set(options.withoutScopes ?? []);
+  const grantedScope = SCOPE.split(" ").filter((scope) => !missingScopes.has(scope)).join(" ");
+  /** The metadata endpoints each need their own settings scope, as on Zoho. */
+  const requireScope = (scope: string) => {
+    if (missingScopes.has(scope)) throw new ZohoError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL", { required_scope: scope });
+  };
   // Signs page tokens; per server, so a token from another demo server is garbage here.
   const pageTokenKey = randomBytes(32);
 
@@ -123,7 +130,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     }
     refreshWindow.count++;
     stats.tokensIssued++;
-    sendJson(res, 200, { access_token: mintAccessToken(), scope: SCOPE, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+    sendJson(res, 200, { access_token: mintAccessToken(), scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
   }
 
   // ------------------------------------------------------------ /crm: faults, bookkeeping, auth, routing
@@ -203,8 +210,14 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     if (crm === "crm" && version === "v7") {
       const [first, second, third] = rest;
       if (rest.length === 1 && first === "org") return { status: 200, body: { org: [ORG] } };
-      if (rest.length === 2 && first === "settings" && second === "related_lists") return { status: 200, body: { related_lists: relatedListsOf(moduleParam(q)) } };
-      if (rest.length === 2 && first === "settings" && second === "fields") return { status: 200, body: { fields: fieldsOf(moduleParam(q)) } };
+      if (rest.length === 2 && first === "settings" && second === "related_lists") {
+        requireScope("ZohoCRM.settings.related_lists.READ");
+        return { status: 200, body: { related_lists: relatedListsOf(moduleParam(q)) } };
+      }
+      if (rest.length === 2 && first === "settings" && second === "fields") {
+        requireScope("ZohoCRM.settings.fields.READ");
+        return { status: 200, body: { fields: fieldsOf(moduleParam(q)) } };
+      }
       if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q);
       if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince);
     }

@@ -20,6 +20,8 @@ export interface RelatedListMeta {
   connectedmodule: string | null;
   linkingmodule: string | null;
   status: "visible" | "user_hidden" | "scheduled_for_deletion";
+  /** The columns the list shows, as a specific list's metadata carries them; most demo lists leave it out. */
+  fields?: Array<{ api_name: string; id: string }>;
 }
 
 /** One entry of `GET /crm/v7/settings/fields?module=...` (the keys a client is likely to read). */
@@ -96,6 +98,7 @@ interface ListSpec {
   status?: RelatedListMeta["status"];
   name?: string;
   connected?: string;
+  fields?: string[];
 }
 
 const openActivities: ListSpec = { api_name: "Activities_Chronological_View", label: "Open Activities", target: null, type: "grouped", name: "Activities" };
@@ -131,7 +134,7 @@ const LIST_SPECS: Record<string, ListSpec[]> = {
   ],
   Deals: [
     notes, attachments, openActivities, closedActivities,
-    { api_name: "Contact_Roles", label: "Contact Roles", target: "Contacts" },
+    { api_name: "Contact_Roles", label: "Contact Roles", target: "Contacts", fields: ["Full_Name", "Email", "Phone"] },
     { api_name: "Stage_History", label: "Stage History", target: null, name: "Potential Stage History" },
     { api_name: "Products", label: "Products", target: "Products" },
     // A multi-select lookup: the related records live in a linking module.
@@ -178,7 +181,14 @@ function toListMeta(parent: string, spec: ListSpec, sequence: number): RelatedLi
     connectedmodule: spec.connected ?? null,
     linkingmodule: type === "multiselectlookup" ? spec.target : null,
     status: spec.status ?? "visible",
+    ...(spec.fields && spec.target ? { fields: spec.fields.map((name) => listField(spec.target ?? "", name)) } : {}),
   };
+}
+
+function listField(module: string, apiName: string): { api_name: string; id: string } {
+  const field = fieldsOf(module).find((f) => f.api_name === apiName);
+  if (!field) throw new Error(`demo schema: ${module} has no field ${apiName}`);
+  return { api_name: apiName, id: field.id };
 }
 
 // ---------------------------------------------------------------- fields

@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   out(`Tools: ${tools.map((t) => t.name).join(", ")}`);
 
   const calls: Array<[string, Record<string, unknown>]> = [
+    ["get_related_overview", { module_api_name: "Leads", record_id: DEMO.leadId }],
+    ["get_related_overview", { module_api_name: "Accounts", record_id: DEMO.accountId, per_list: 2 }],
     ["list_related_lists", { module_api_name: "Leads" }],
     ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" }],
     ["get_open_activities", { module_api_name: "Leads", record_id: DEMO.leadId }],

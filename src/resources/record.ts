@@ -1,6 +1,7 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
+import { completeModuleName } from "../zoho/modules.js";
 
 export const RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}";
 
@@ -13,7 +14,7 @@ function compact(record: Record<string, unknown>): Record<string, unknown> {
 export function registerRecordResource(server: McpServer, client: ZohoClient): void {
   server.registerResource(
     "zoho_record",
-    new ResourceTemplate(RECORD_URI_TEMPLATE, { list: undefined }),
+    new ResourceTemplate(RECORD_URI_TEMPLATE, { list: undefined, complete: { module_api_name: completeModuleName } }),
     {
       title: "Zoho CRM record",
       description: "One Zoho CRM record, read through Get Record (GET /crm/v7/{module}/{id}).",

@@ -1,6 +1,10 @@
+import type { Logger } from "../log.js";
+import type { FieldCatalog, FieldMeta, RelatedListCatalog, RelatedListMeta } from "../zoho/metadata.js";
+
 /**
- * Fields to ask for when the caller gives none (Zoho requires `fields`). Keyed by the related
- * records' module; the CRM's own columns for these lists look much the same.
+ * Well-known fields per module, keyed by the related records' module: what the CRM's own columns
+ * for these lists show. With field metadata they are the "well-known" part of the default; without
+ * it (scope refused, module not served) they are the whole default.
  */
 const BY_MODULE: Record<string, string[]> = {
   Notes: ["Note_Title", "Note_Content", "Owner", "Created_Time"],
@@ -26,10 +30,83 @@ export const ACTIVITY_FIELDS = ["Subject", "Event_Title", "Status", "Due_Date", 
 /** Columns every Zoho record has. */
 const COMMON = ["Owner", "Created_Time", "Modified_Time"];
 
+/** The field that names a record, for link titles; first one the record has wins. */
+export const NAME_FIELDS = ["Full_Name", "Deal_Name", "Account_Name", "Subject", "Event_Title", "Note_Title", "File_Name", "Campaign_Name", "Product_Name", "Name"];
+
+export function isActivityView(relatedListApiName: string): boolean {
+  return relatedListApiName.startsWith("Activities_Chronological_View");
+}
+
+/** The well-known default, with no metadata at all. */
 export function defaultFields(targetModule: string | null | undefined, relatedListApiName: string): string[] {
-  if (relatedListApiName.startsWith("Activities_Chronological_View")) return ACTIVITY_FIELDS;
+  if (isActivityView(relatedListApiName)) return ACTIVITY_FIELDS;
   return BY_MODULE[targetModule ?? ""] ?? BY_MODULE[relatedListApiName] ?? COMMON;
 }
 
-/** The field that names a record, for link titles; first one the record has wins. */
-export const NAME_FIELDS = ["Full_Name", "Deal_Name", "Account_Name", "Subject", "Event_Title", "Note_Title", "File_Name", "Campaign_Name", "Product_Name", "Name"];
+/**
+ * Defaults from a module's field metadata: its name field, the well-known ones, owner, created
+ * and modified time; only fields the module really has, so custom orgs get no unknown names.
+ */
+export function fieldsFromMetadata(module: string, meta: FieldMeta[]): string[] {
+  const have = new Set(meta.map((f) => f.api_name));
+  const name = NAME_FIELDS.find((f) => have.has(f)) ?? meta.find((f) => f.system_mandatory)?.api_name;
+  const wanted = [name, ...(BY_MODULE[module] ?? []), ...COMMON];
+  return [...new Set(wanted.filter((f): f is string => f !== undefined && have.has(f)))];
+}
+
+/** Where a list's fields came from, said in the result. */
+export type FieldsSource = "given" | "related list" | "field metadata" | "well-known";
+
+/** What a query of one related list needs before its first request. */
+export interface ListPlan {
+  /** Module of the records, for their resource links (activity rows carry their own $module). */
+  module: string;
+  grouped: boolean;
+  fields: string[];
+  fields_source: FieldsSource;
+}
+
+export interface PlanDeps {
+  catalog: RelatedListCatalog;
+  fieldCatalog: FieldCatalog;
+  logger: Logger;
+}
+
+/**
+ * The records' module and the fields to ask for. `meta` is the list's metadata entry when the
+ * caller has it (null: known to be unavailable); otherwise it is looked up, cached. Every
+ * metadata failure degrades to the well-known table: defaults must never fail a call.
+ */
+export async function planList(
+  deps: PlanDeps,
+  parentModule: string,
+  relatedListApiName: string,
+  given: string[] | undefined,
+  meta?: RelatedListMeta | null,
+): Promise<ListPlan> {
+  const grouped = isActivityView(relatedListApiName);
+  const entry =
+    meta !== undefined || grouped
+      ? meta
+      : await deps.catalog.list(parentModule, relatedListApiName).catch((error: unknown) => {
+          deps.logger.log("warning", `related list metadata for ${parentModule} unavailable (${(error as Error).message}); assuming module ${relatedListApiName}`);
+          return null;
+        });
+  // Without metadata, the list's name matches the module for the standard lists (Notes, Contacts, Deals...).
+  const module = entry?.module ?? relatedListApiName;
+  const plan = (fields: string[], fields_source: FieldsSource): ListPlan => ({ module, grouped, fields, fields_source });
+
+  if (given) return plan(given, "given");
+  if (grouped) return plan(ACTIVITY_FIELDS, "well-known");
+  if (entry?.fields) return plan(entry.fields.slice(0, 50), "related list");
+  // A list with no module of its own (e.g. Stage_History) has no field metadata to ask for.
+  if (entry === undefined || entry === null || entry.module !== null) {
+    try {
+      const fields = fieldsFromMetadata(module, await deps.fieldCatalog.fields(module));
+      if (fields.length) return plan(fields, "field metadata");
+    } catch (error) {
+      deps.logger.log("info", `field metadata for ${module} unavailable (${(error as Error).message}); using well-known fields`);
+    }
+  }
+  return plan(defaultFields(entry?.module, relatedListApiName), "well-known");
+}

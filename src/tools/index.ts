@@ -1,8 +1,15 @@
 import { getClosedActivities } from "./get-closed-activities.js";
 import { getOpenActivities } from "./get-open-activities.js";
+import { getRelatedOverview } from "./get-related-overview.js";
 import { getRelatedRecords } from "./get-related-records.js";
 import { listRelatedLists } from "./list-related-lists.js";
 import type { ToolDefinition } from "./types.js";
 
 /** Every tool the server offers, in the order clients list them. */
-export const TOOLS: ToolDefinition[] = [getRelatedRecords, getOpenActivities, getClosedActivities, listRelatedLists] as unknown as ToolDefinition[];
+export const TOOLS: ToolDefinition[] = [
+  getRelatedOverview,
+  getRelatedRecords,
+  getOpenActivities,
+  getClosedActivities,
+  listRelatedLists,
+] as unknown as ToolDefinition[];

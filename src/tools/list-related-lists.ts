@@ -2,6 +2,12 @@ import { z } from "zod";
 import { moduleApiName } from "./schemas.js";
 import { defineTool } from "./types.js";
 
+/** Zoho answers INVALID_DATA for these lists: say so before a model tries one. */
+const STATUS_NOTES: Record<string, string> = {
+  user_hidden: " [hidden: not readable]",
+  scheduled_for_deletion: " [scheduled for deletion: not readable]",
+};
+
 export const listRelatedLists = defineTool({
   name: "list_related_lists",
   title: "List related lists",
@@ -24,9 +30,9 @@ export const listRelatedLists = defineTool({
     const lists = await catalog.lists(args.module_api_name);
     const lines = [`Related lists of ${args.module_api_name}: ${lists.length}`];
     for (const l of lists) {
+      const name = l.display_label === l.api_name ? l.api_name : `${l.api_name} "${l.display_label}"`;
       const target = l.type === "grouped" ? "grouped: Calls, Tasks, Events" : (l.module ?? "no module");
-      const status = l.status === "visible" ? "" : ` (${l.status.replace(/_/g, " ")}: not readable)`;
-      lines.push(`${l.api_name} "${l.display_label}" → ${target}${status}`);
+      lines.push(`${name} → ${target}${STATUS_NOTES[l.status] ?? (l.status === "visible" ? "" : ` [${l.status}]`)}`);
     }
     return {
       content: [{ type: "text", text: lines.join("\n") }],

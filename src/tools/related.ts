@@ -2,7 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { moduleOf, recordLine, resourceLink } from "../format/records.js";
 import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type ZohoRecord } from "../zoho/related-records.js";
-import { defaultFields } from "./default-fields.js";
+import { planList } from "./default-fields.js";
 import type { queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
 
@@ -22,22 +22,8 @@ export async function runRelatedQuery(
   extra: ToolExtra,
   deps: ToolDeps,
 ): Promise<CallToolResult> {
-  const { config, client, catalog, logger } = deps;
-  const grouped = relatedListApiName.startsWith("Activities_Chronological_View");
-
-  // The records' own module names their resource links. Activity rows carry $module; for other
-  // lists the Related List Metadata API knows (cached). Without the metadata scope, fall back to
-  // the list's name, which matches the module for the standard lists (Notes, Contacts, Deals...).
-  const targetModule = grouped
-    ? Promise.resolve(null)
-    : catalog.targetModule(args.module_api_name, relatedListApiName).then(
-        (m) => m ?? relatedListApiName,
-        (error: unknown) => {
-          logger.log("warning", `related list metadata for ${args.module_api_name} unavailable (${(error as Error).message}); assuming module ${relatedListApiName}`);
-          return relatedListApiName;
-        },
-      );
-  const fields = args.fields ?? defaultFields(await targetModule, relatedListApiName);
+  const { config, client } = deps;
+  const { module: listModule, grouped, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
 
   const query: RelatedQuery = {
     module_api_name: args.module_api_name,
@@ -69,7 +55,6 @@ export async function runRelatedQuery(
   const result = onePage
     ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), truncated: false, per_page: args.per_page }
     : await walkRelatedRecords(client, query, { maxRecords, signal: extra.signal, onProgress });
-  const listModule = (await targetModule) ?? relatedListApiName;
 
   const structured = {
     module_api_name: args.module_api_name,
@@ -97,7 +82,7 @@ export async function runRelatedQuery(
 }
 
 /** Zoho's names for the two activity views are long; the CRM shows them as these. */
-const LIST_LABELS: Record<string, string> = {
+export const LIST_LABELS: Record<string, string> = {
   Activities_Chronological_View: "Open activities",
   Activities_Chronological_View_History: "Closed activities",
 };

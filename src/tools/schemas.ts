@@ -57,7 +57,7 @@ export function checkQuery(
   }
 }
 
-const recordOut = z.object({ id: z.string() }).catchall(z.unknown());
+export const recordOut = z.object({ id: z.string() }).catchall(z.unknown());
 
 /** structuredContent of every related-records tool (CONTRACT.md). */
 export const relatedOutputShape = {

@@ -4,13 +4,14 @@ import type { z } from "zod";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { ZohoClient } from "../zoho/client.js";
-import type { RelatedListCatalog } from "../zoho/metadata.js";
+import type { FieldCatalog, RelatedListCatalog } from "../zoho/metadata.js";
 
 /** What every tool may use: the one Zoho client and the caches around it. */
 export interface ToolDeps {
   config: Config;
   client: ZohoClient;
   catalog: RelatedListCatalog;
+  fieldCatalog: FieldCatalog;
   logger: Logger;
 }
 

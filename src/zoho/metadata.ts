@@ -10,39 +10,78 @@ export interface RelatedListMeta {
   status: string;
   href: string | null;
   sequence_number: number;
+  /** The columns the CRM shows for this list, when the metadata carries them. */
+  fields: string[] | null;
+}
+
+/** One entry of `GET /settings/fields?module=...`, reduced to what default fields need. */
+export interface FieldMeta {
+  api_name: string;
+  data_type: string;
+  system_mandatory: boolean;
 }
 
 /** Metadata changes when an admin edits a layout: rarely, but a long-lived server should notice. */
 const TTL_MS = 10 * 60_000;
 
 /**
- * Related List Metadata, cached per module for ten minutes. Concurrent askers share one request;
- * a failed request is not cached, so a missing scope can be fixed without a restart.
+ * Per-key cache of metadata answers. Concurrent askers share one request (the promise is stored
+ * before it settles). A failure is kept for `failureTtlMs` only (0: not at all), so a scope the
+ * admin grants later is noticed without a restart.
  */
-export class RelatedListCatalog {
-  private readonly cache = new Map<string, { at: number; lists: Promise<RelatedListMeta[]> }>();
+class MetadataCache<T> {
+  private readonly entries = new Map<string, { expires: number; value: Promise<T> }>();
   requests = 0;
 
-  constructor(private readonly client: ZohoClient) {}
+  constructor(
+    private readonly load: (key: string) => Promise<T>,
+    private readonly failureTtlMs: number,
+  ) {}
 
-  async lists(moduleApiName: string): Promise<RelatedListMeta[]> {
-    const hit = this.cache.get(moduleApiName);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.lists;
+  get(key: string): Promise<T> {
+    const hit = this.entries.get(key);
+    if (hit && Date.now() < hit.expires) return hit.value;
+    this.requests++;
     // Not tied to one caller's AbortSignal: the answer is shared with every later caller.
-    const lists = this.fetch(moduleApiName);
-    this.cache.set(moduleApiName, { at: Date.now(), lists });
-    lists.catch(() => this.cache.delete(moduleApiName));
-    return lists;
+    const entry = { expires: Date.now() + TTL_MS, value: this.load(key) };
+    this.entries.set(key, entry);
+    entry.value.catch(() => {
+      if (this.entries.get(key) !== entry) return;
+      if (this.failureTtlMs > 0) entry.expires = Date.now() + this.failureTtlMs;
+      else this.entries.delete(key);
+    });
+    return entry.value;
+  }
+}
+
+/** Related List Metadata, cached per module for ten minutes; failures are not cached. */
+export class RelatedListCatalog {
+  private readonly cache: MetadataCache<RelatedListMeta[]>;
+
+  constructor(private readonly client: ZohoClient) {
+    this.cache = new MetadataCache((module) => this.fetch(module), 0);
+  }
+
+  /** Requests sent to the Related List Metadata API so far. */
+  get requests(): number {
+    return this.cache.requests;
+  }
+
+  lists(moduleApiName: string): Promise<RelatedListMeta[]> {
+    return this.cache.get(moduleApiName);
+  }
+
+  /** The entry of one related list, or undefined when the module has no such list. */
+  async list(moduleApiName: string, relatedListApiName: string): Promise<RelatedListMeta | undefined> {
+    return (await this.lists(moduleApiName)).find((l) => l.api_name === relatedListApiName);
   }
 
   /** The module a related list's records belong to, or undefined when unknown. */
   async targetModule(moduleApiName: string, relatedListApiName: string): Promise<string | null | undefined> {
-    const lists = await this.lists(moduleApiName);
-    return lists.find((l) => l.api_name === relatedListApiName)?.module;
+    return (await this.list(moduleApiName, relatedListApiName))?.module;
   }
 
   private async fetch(moduleApiName: string): Promise<RelatedListMeta[]> {
-    this.requests++;
     const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "related_lists" }), {
       searchParams: { module: moduleApiName },
     });
@@ -58,9 +97,50 @@ export class RelatedListCatalog {
           status: String(l.status ?? "visible"),
           href: typeof l.href === "string" ? l.href : null,
           sequence_number: Number(l.sequence_number ?? 0),
+          fields: fieldNames(l.fields),
         };
       })
       .filter((l) => l.api_name)
       .sort((a, b) => a.sequence_number - b.sequence_number);
   }
+}
+
+/**
+ * Field metadata per module (`GET /settings/fields`), cached like the related lists. A refusal
+ * (missing ZohoCRM.settings.fields.READ, a module the API does not serve) is remembered for a
+ * minute: callers fall back to well-known fields instead of asking again on every call.
+ */
+export class FieldCatalog {
+  private readonly cache: MetadataCache<FieldMeta[]>;
+
+  constructor(private readonly client: ZohoClient) {
+    this.cache = new MetadataCache((module) => this.fetch(module), 60_000);
+  }
+
+  get requests(): number {
+    return this.cache.requests;
+  }
+
+  fields(moduleApiName: string): Promise<FieldMeta[]> {
+    return this.cache.get(moduleApiName);
+  }
+
+  private async fetch(moduleApiName: string): Promise<FieldMeta[]> {
+    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "fields" }), {
+      searchParams: { module: moduleApiName },
+    });
+    const raw = Array.isArray(body?.fields) ? (body.fields as Array<Record<string, unknown>>) : [];
+    return raw
+      .filter((f) => typeof f.api_name === "string" && f.api_name)
+      .map((f) => ({ api_name: String(f.api_name), data_type: String(f.data_type ?? ""), system_mandatory: f.system_mandatory === true }));
+  }
+}
+
+/** A related list's `fields`: Zoho sends `[{api_name, id}]`; plain strings are accepted too. */
+function fieldNames(raw: unknown): string[] | null {
+  if (!Array.isArray(raw)) return null;
+  const names = raw
+    .map((f: unknown) => (typeof f === "string" ? f : typeof (f as { api_name?: unknown })?.api_name === "string" ? (f as { api_name: string }).api_name : ""))
+    .filter((f) => f !== "");
+  return names.length ? names : null;
 }

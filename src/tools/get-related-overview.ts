@@ -1,0 +1,183 @@
+import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { formatValue, moduleOf, recordLine, resourceLink } from "../format/records.js";
+import { redact } from "../log.js";
+import { API_NAME } from "../zoho/client.js";
+import { InputError, ZohoError } from "../zoho/errors.js";
+import type { RelatedListMeta } from "../zoho/metadata.js";
+import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
+import { planList, type FieldsSource } from "./default-fields.js";
+import { LIST_LABELS } from "./related.js";
+import { moduleApiName, recordId, recordOut } from "./schemas.js";
+import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
+
+/** Codes that mean "this user may not read this list": one line in the overview, not a failed call. */
+const NOT_READABLE = new Set(["NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "AUTHORIZATION_FAILED", "INVALID_DATA"]);
+
+type Status = "ok" | "empty" | "not_readable" | "failed" | "user_hidden" | "scheduled_for_deletion";
+
+interface ListOverview {
+  api_name: string;
+  display_label: string;
+  module: string | null;
+  status: Status;
+  count: number;
+  more_records: boolean;
+  records: ZohoRecord[];
+  fields?: string[];
+  fields_source?: FieldsSource;
+  /** "CODE: message" of a list that could not be read. */
+  error?: string;
+}
+
+const input = z.object({
+  module_api_name: moduleApiName,
+  record_id: recordId,
+  related_lists: z.array(z.string().regex(API_NAME, "must be a related list API name")).min(1).max(50).optional().describe("Only these lists (default: every visible one)"),
+  per_list: z.number().int().min(1).max(20).optional().describe("Records shown per list, 1-20 (default 5)"),
+});
+
+export const getRelatedOverview = defineTool({
+  name: "get_related_overview",
+  title: "Get related overview",
+  description: "Everything related to a Zoho CRM record in one call: each related list's count and first records.",
+  inputSchema: input,
+  outputSchema: {
+    module_api_name: z.string(),
+    record_id: z.string(),
+    related_lists: z.array(
+      z.object({
+        api_name: z.string(),
+        display_label: z.string(),
+        module: z.string().nullable(),
+        status: z.enum(["ok", "empty", "not_readable", "failed", "user_hidden", "scheduled_for_deletion"]),
+        count: z.number(),
+        more_records: z.boolean(),
+        records: z.array(recordOut),
+        fields: z.array(z.string()).optional(),
+        fields_source: z.string().optional(),
+        error: z.string().optional(),
+      }),
+    ),
+  },
+  handler: async (args, extra, deps) => {
+    const perList = args.per_list ?? 5;
+    const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
+    const read = await Promise.all(lists.map((list) => readList(args.module_api_name, args.record_id, list, perList, extra, deps)));
+    failWhenNothingAnswered(read);
+    return render(args.module_api_name, args.record_id, perList, read.map(([overview]) => overview));
+  },
+});
+
+/** The lists to read: the metadata's (cached), narrowed to the caller's subset when given. */
+async function listsToRead(module: string, subset: string[] | undefined, deps: ToolDeps): Promise<Array<RelatedListMeta | { api_name: string; meta: null }>> {
+  let all: RelatedListMeta[];
+  try {
+    all = await deps.catalog.lists(module);
+  } catch (error) {
+    // With a named subset the lists can be read blind (no scope for the metadata API); without, there is nothing to read.
+    if (!subset || !(error instanceof ZohoError) || !NOT_READABLE.has(error.code)) throw error;
+    deps.logger.log("warning", `related list metadata for ${module} unavailable (${(error as Error).message}); reading the named lists as given`);
+    return [...new Set(subset)].map((api_name) => ({ api_name, meta: null }));
+  }
+  if (!subset) return all;
+  const unknown = subset.filter((name) => !all.some((l) => l.api_name === name));
+  if (unknown.length) {
+    throw new InputError(`related_lists: ${unknown.join(", ")} ${unknown.length === 1 ? "is not a related list" : "are not related lists"} of ${module}. Its lists: ${all.map((l) => l.api_name).join(", ")}`);
+  }
+  return all.filter((l) => subset.includes(l.api_name));
+}
+
+/** One related list: one request at most (none for hidden lists); a Zoho error is returned, not thrown. */
+async function readList(
+  parent: string,
+  recordId: string,
+  list: RelatedListMeta | { api_name: string; meta: null },
+  perList: number,
+  extra: ToolExtra,
+  deps: ToolDeps,
+): Promise<[ListOverview, ZohoError?]> {
+  const meta = "meta" in list ? null : list;
+  const base = { api_name: list.api_name, display_label: meta?.display_label ?? list.api_name, module: meta?.module ?? null, count: 0, more_records: false, records: [] };
+  if (meta && meta.status !== "visible") {
+    return [{ ...base, status: meta.status === "scheduled_for_deletion" ? "scheduled_for_deletion" : "user_hidden" }];
+  }
+  const plan = await planList(deps, parent, list.api_name, undefined, meta);
+  const used = { fields: plan.fields, fields_source: plan.fields_source };
+  try {
+    // A full page costs one request, like a page of per_list, and makes the count exact up to 200.
+    const page = await getRelatedRecordsPage(
+      deps.client,
+      { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: MAX_PER_PAGE },
+      extra.signal,
+    );
+    return [
+      {
+        ...base,
+        ...used,
+        status: page.records.length ? "ok" : "empty",
+        count: page.records.length,
+        more_records: page.more_records,
+        records: page.records.slice(0, perList),
+      },
+    ];
+  } catch (error) {
+    if (!(error instanceof ZohoError)) throw error; // cancellation and bugs fail the call
+    const status = NOT_READABLE.has(error.code) ? "not_readable" : "failed";
+    return [{ ...base, ...used, status, error: redact(`${error.code}: ${error.message}${detailText(error.details)}`) }, error];
+  }
+}
+
+/**
+ * Per-list failures are the point of the overview, but when every list failed the same way the
+ * cause is the call itself (a record id that does not exist, a refused token, Zoho down): say that.
+ */
+function failWhenNothingAnswered(read: Array<[ListOverview, ZohoError?]>): void {
+  const asked = read.filter(([o]) => o.status !== "user_hidden" && o.status !== "scheduled_for_deletion");
+  const errors = asked.map(([, error]) => error);
+  const first = errors[0];
+  if (!first || errors.some((e) => e?.code !== first.code)) return;
+  // One list the user may not read is a normal answer; every list INVALID_DATA means the record is not there.
+  if (first.code === "INVALID_DATA" ? asked.length > 1 : !NOT_READABLE.has(first.code)) throw first;
+}
+
+function detailText(details: Record<string, unknown>): string {
+  const text = formatValue(Object.values(details));
+  return text ? ` (${text})` : "";
+}
+
+function render(module: string, recordId: string, perList: number, overviews: ListOverview[]): CallToolResult {
+  const readable = overviews.filter((o) => o.status === "ok" || o.status === "empty").length;
+  const lines = [`Related to ${module} ${recordId}: ${readable} of ${overviews.length} lists read, up to ${perList} records each.`];
+  const links: ResourceLink[] = [];
+  for (const o of overviews) {
+    const label = LIST_LABELS[o.api_name] ?? o.display_label;
+    const name = label === o.api_name ? o.api_name : `${o.api_name} "${label}"`;
+    const count = `${o.count}${o.more_records ? "+" : ""}`;
+    switch (o.status) {
+      case "ok":
+        lines.push(`${name}: ${count}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}`);
+        for (const r of o.records) {
+          const recordModule = moduleOf(r, o.module ?? o.api_name);
+          // Activity rows say which module each is; the other lists' records share the list's module.
+          lines.push(`  ${recordLine(r, o.fields ?? [], typeof r.$module === "string" ? recordModule : undefined)}`);
+          links.push(resourceLink(r, recordModule));
+        }
+        break;
+      case "empty":
+        lines.push(`${name}: none`);
+        break;
+      case "not_readable":
+      case "failed":
+        lines.push(`${name}: ${o.status === "failed" ? "failed" : "not readable"}, ${o.error}`);
+        break;
+      default:
+        lines.push(`${name}: skipped, ${o.status.replace(/_/g, " ")}`);
+    }
+  }
+  lines.push("More: get_related_records (related_list_api_name, fields) reads a whole list; each zohocrm:// link reads one record.");
+  return {
+    content: [{ type: "text", text: lines.join("\n") }, ...links],
+    structuredContent: { module_api_name: module, record_id: recordId, related_lists: overviews },
+  };
+}
