@@ -4,13 +4,23 @@
 // The requests are written at spawn time (stdin buffers them), as a client that does not wait
 // would; the clock stops when the tools/list answer arrives.
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const runs = Number(process.argv[2] ?? 7);
+// Issue #5's yardstick: the smallest server one can write on the same SDK, unbundled.
+const MINIMAL_SDK_SERVER = `
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { z } from "zod";
+const server = new McpServer({ name: "minimal", version: "1.0.0" });
+server.registerTool("echo", { description: "echo", inputSchema: { text: z.string() } }, async ({ text }) => ({ content: [{ type: "text", text }] }));
+await server.connect(new StdioServerTransport());`;
 const ENTRIES = {
-  "node -e '' (floor)": ["-e", "process.stdin.once('data',()=>process.stdout.write('{\"id\":2}\\n'))"],
+  "node -e (floor: no modules)": ["-e", "process.stdin.once('data',()=>process.stdout.write('{\"id\":2}\\n'))"],
+  "minimal unbundled SDK server": ["--input-type=module", "-e", MINIMAL_SDK_SERVER],
   "tsc output (dist/index.js)": [join(root, "dist/index.js")],
   "bundle (dist/bundle/zoho-crm-related-mcp.js)": [join(root, "dist/bundle/zoho-crm-related-mcp.js")],
 };
@@ -22,17 +32,31 @@ const requests = [
   { jsonrpc: "2.0", id: 2, method: "tools/list" },
 ].map((m) => JSON.stringify(m) + "\n").join("");
 
+/**
+ * CPU time the child has used (user + system), from /proc on Linux: unlike wall time it barely
+ * moves when other work shares the cores. NaN elsewhere.
+ */
+function cpuMs(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return Number.NaN;
+  }
+}
+
 function once(args) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { env, stdio: ["pipe", "pipe", "ignore"] });
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio: ["pipe", "pipe", "ignore"] });
     let buffered = "";
     child.stdout.on("data", (chunk) => {
       buffered += chunk;
       if (!/"id":2[,}]/.test(buffered)) return;
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const cpu = cpuMs(child.pid);
       child.kill();
-      child.once("exit", () => resolve(ms));
+      child.once("exit", () => resolve({ ms, cpu }));
     });
     child.once("error", reject);
     child.stdin.write(requests); // not end(): closing stdin tells a stdio server to stop
@@ -46,5 +70,7 @@ for (const [, args] of entries) await once(args); // warm the file cache
 const times = entries.map(() => []);
 for (let i = 0; i < runs; i++) for (const [k, [, args]] of entries.entries()) times[k].push(await once(args));
 for (const [k, [label]] of entries.entries()) {
-  process.stdout.write(`${label.padEnd(46)} median ${median(times[k]).toFixed(0)} ms  (${times[k].map((t) => t.toFixed(0)).join(", ")})\n`);
+  const wall = median(times[k].map((t) => t.ms));
+  const cpu = median(times[k].map((t) => t.cpu));
+  process.stdout.write(`${label.padEnd(46)} wall median ${wall.toFixed(0).padStart(5)} ms   cpu median ${cpu.toFixed(0).padStart(5)} ms\n`);
 }
