@@ -6,10 +6,18 @@ import { ZohoError } from "./errors.js";
 interface CachedToken {
   value: string;
   expiresAt: number;
+  /** Zoho has accepted it at least once. A token refused before it ever worked is no expiry. */
+  worked: boolean;
 }
 
 /** After Zoho blocks refreshes, do not ask again for a while: each ask extends the block. */
 const RATE_LIMIT_COOLDOWN_MS = 60_000;
+/**
+ * After the accounts server refuses the refresh token itself (invalid_code, invalid_client), asking
+ * again with the same settings gets the same answer and spends one of Zoho's ten tokens per ten
+ * minutes: repeat the refusal for a while instead.
+ */
+const REFUSAL_COOLDOWN_MS = 60_000;
 
 /**
  * Access tokens for the Zoho client. Zoho allows about ten tokens per ten minutes per refresh
@@ -21,6 +29,7 @@ export class TokenManager {
   private inflight: Promise<string> | undefined;
   private staticExpired = false;
   private blockedUntil = 0;
+  private refusal: { until: number; error: ZohoError } | undefined;
   /** The API base the accounts server named for this org; used unless the user pinned one. */
   apiDomain: string | undefined;
   /** How many refreshes this process made (figures for tests and the benchmark). */
@@ -50,6 +59,20 @@ export class TokenManager {
     return this.inflight;
   }
 
+  /** Zoho accepted `token`: from now on a 401 for it means it expired or was revoked. */
+  confirm(token: string | undefined): void {
+    if (token && this.current?.value === token) this.current.worked = true;
+  }
+
+  /**
+   * Whether a new token could cure a 401 for `token`. Not when `token` is the current one and
+   * Zoho never accepted it: a token refused from its first use points at the wrong data center or
+   * ZOHO_API_DOMAIN, and every refresh would only spend Zoho's token allowance.
+   */
+  refreshMayHelp(token: string | undefined): boolean {
+    return !(token && this.current?.value === token && !this.current.worked);
+  }
+
   /**
    * Zoho refused `token`. Forget it, unless a newer one already replaced it: twenty calls failing
    * with the same stale token must cause one refresh, not twenty.
@@ -66,6 +89,7 @@ export class TokenManager {
     const auth = this.config.auth;
     if (auth.kind !== "refresh") throw new Error("unreachable: static tokens are not refreshed");
     if (Date.now() < this.blockedUntil) throw rateLimited(this.blockedUntil);
+    if (this.refusal && Date.now() < this.refusal.until) throw this.refusal.error;
 
     const endpoint = `${this.config.accountsUrl}/oauth/v2/token`;
     this.refreshes++;
@@ -107,18 +131,21 @@ export class TokenManager {
         this.logger.log("warning", "Zoho refused to issue another access token: refresh limit reached");
         throw rateLimited(this.blockedUntil);
       }
-      throw new ZohoError({
+      const refused = new ZohoError({
         code: "TOKEN_REFRESH_FAILED",
         message: `Zoho's accounts server ${this.config.accountsUrl} refused the refresh token (${error}${description ? `: ${description}` : ""})`,
       });
+      this.refusal = { until: Date.now() + REFUSAL_COOLDOWN_MS, error: refused };
+      throw refused;
     }
+    this.refusal = undefined;
     registerSecret(token);
 
     const expiresIn = Number(body.expires_in ?? body.expires_in_sec ?? 3600);
     // Refresh a minute early (or a tenth of a short lifetime) so no request leaves with a token
     // that dies on the way.
     const marginMs = Math.min(60_000, expiresIn * 100);
-    this.current = { value: token, expiresAt: Date.now() + expiresIn * 1000 - marginMs };
+    this.current = { value: token, expiresAt: Date.now() + expiresIn * 1000 - marginMs, worked: false };
     if (typeof body.api_domain === "string" && body.api_domain) this.apiDomain = body.api_domain.replace(/\/+$/, "");
     return token;
   }

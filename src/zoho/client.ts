@@ -117,12 +117,14 @@ export class ZohoClient {
         hooks: {
           afterResponse: [
             async (request, _options, response) => {
+              const token = request.headers.get("Authorization")?.replace(/^Zoho-oauthtoken /, "");
+              if (response.status !== 401) return void this.tokens.confirm(token);
               // A static token cannot be refreshed: toZohoError says so instead.
-              if (response.status !== 401 || authRetried || !this.tokens.canRefresh) return;
+              if (authRetried || !this.tokens.canRefresh || !this.tokens.refreshMayHelp(token)) return;
               const code = await errorCode(response);
               if (!code || !REFRESHABLE_401.has(code)) return;
               authRetried = true;
-              this.tokens.invalidate(request.headers.get("Authorization")?.replace(/^Zoho-oauthtoken /, ""));
+              this.tokens.invalidate(token);
               this.logger.log("info", `Zoho answered 401 ${code}: getting a new access token and retrying once`);
               return ky.retry({ delay: 0, code: "TOKEN_REFRESHED" });
             },
