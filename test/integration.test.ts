@@ -621,6 +621,14 @@ describe("settings", () => {
       ]);
       const metadata = h.crm.stats.requests.filter((r) => r.path === "/crm/v7/settings/related_lists");
       expect(metadata.map((r) => r.query.module).sort()).toEqual(["Accounts", "Leads"]);
+      // Field metadata (for default fields), when asked for at all: once per module as well.
+      const fieldModules = h.crm.stats.requests.filter((r) => r.path === "/crm/v7/settings/fields").map((r) => r.query.module);
+      expect(fieldModules.length).toBe(new Set(fieldModules).size);
+      // A second round costs no metadata request at all.
+      const before = h.crm.stats.requests.filter((r) => r.path.startsWith("/crm/v7/settings/")).length;
+      await call(h, "get_related_records", { ...lead, related_list_api_name: "Notes" });
+      await call(h, "get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Contacts" });
+      expect(h.crm.stats.requests.filter((r) => r.path.startsWith("/crm/v7/settings/")).length).toBe(before);
     } finally {
       await done(h);
     }
