@@ -138,8 +138,14 @@ export class ZohoClient {
 
   private async toZohoError(error: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     if (error instanceof ZohoError) return error;
-    // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
-    if (signal?.aborted) return signal.reason ?? error;
+    if (signal?.aborted) {
+      // The tool call's deadline (AbortSignal.timeout) ran out: say which setting bounds it.
+      if (signal.reason instanceof DOMException && signal.reason.name === "TimeoutError") {
+        return new ZohoError({ code: "DEADLINE_EXCEEDED", message: `the tool call did not finish within ZOHO_CALL_TIMEOUT_MS (${this.config.callTimeoutMs} ms)`, cause: error });
+      }
+      // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
+      return signal.reason ?? error;
+    }
     if (error instanceof HTTPError) {
       const status = error.response.status;
       const text = await error.response.text().catch(() => "");
