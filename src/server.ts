@@ -58,7 +58,9 @@ export function buildServer(deps: ToolDeps): McpServer {
           const signal = AbortSignal.any([extra.signal, AbortSignal.timeout(deps.config.callTimeoutMs)]);
           return await tool.handler(args as never, { ...extra, signal }, deps);
         } catch (error) {
-          deps.logger.log(error instanceof ZohoError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
+          // A cancelled call is the client's choice, not a failure worth an error line.
+          const level = error instanceof ZohoError ? "warning" : extra.signal.aborted ? "info" : "error";
+          deps.logger.log(level, `${tool.name} ${extra.signal.aborted ? "cancelled" : "failed"}: ${error instanceof Error ? error.message : String(error)}`);
           return errorResult(error);
         }
       },
