@@ -174,6 +174,24 @@ describe("the concurrency cap across tool calls", () => {
   });
 });
 
+describe("time queued behind the cap", () => {
+  it("does not count against ZOHO_TIMEOUT_MS: only Zoho's own slowness does", async () => {
+    // 12 calls through 1 slot, 150 ms each: the last waits ~1.6 s for its turn, far past the
+    // 1000 ms timeout, yet Zoho answers every attempt well within it.
+    const queued = await startHarness({ env: { ZOHO_CONCURRENCY: "1", ZOHO_TIMEOUT_MS: "1000" } });
+    try {
+      await queued.call("get_open_activities", OPEN); // token first
+      queued.crm.faults.latencyMs = 150;
+      queued.crm.resetStats();
+      const results = await Promise.all(Array.from({ length: 12 }, () => queued.call("get_open_activities", OPEN)));
+      expect(results.filter((r) => r.isError).map((r) => queued.text(r))).toEqual([]);
+      expect(queued.crm.stats.requests.map((r) => r.status)).toEqual(Array(12).fill(200));
+    } finally {
+      await queued.close();
+    }
+  });
+});
+
 describe("the tool call's deadline (ZOHO_CALL_TIMEOUT_MS)", () => {
   it("a Retry-After longer than the deadline ends the call with DEADLINE_EXCEEDED, no further request", async () => {
     const short = await startHarness({ env: { ZOHO_CALL_TIMEOUT_MS: "500" } });
@@ -187,6 +205,8 @@ describe("the tool call's deadline (ZOHO_CALL_TIMEOUT_MS)", () => {
       short.crm.faults.status429 = 0;
       const again = await short.call("get_open_activities", OPEN);
       expect(again.isError).toBeFalsy();
+      expect(short.config.callTimeoutMs).toBe(500);
+      expect(h.config.callTimeoutMs).toBe(120_000); // the default
     } finally {
       await short.close();
     }
