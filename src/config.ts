@@ -46,6 +46,8 @@ export interface Config {
   maxRecords: number;
   concurrency: number;
   timeoutMs: number;
+  /** Deadline of one whole tool call (every page and retry of a walk), in milliseconds. */
+  callTimeoutMs: number;
 }
 
 const url = z
@@ -88,6 +90,8 @@ const EnvSchema = z.object({
   ZOHO_MAX_RECORDS: positiveInt(100_000).default(2000),
   ZOHO_CONCURRENCY: positiveInt(25).default(4),
   ZOHO_TIMEOUT_MS: positiveInt(600_000).default(30_000),
+  // Each request's retries are bounded, but a walk of many pages could still add up to hours.
+  ZOHO_CALL_TIMEOUT_MS: positiveInt(3_600_000).default(120_000),
 });
 
 export class ConfigError extends Error {
@@ -139,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRecords: e.ZOHO_MAX_RECORDS,
     concurrency: e.ZOHO_CONCURRENCY,
     timeoutMs: e.ZOHO_TIMEOUT_MS,
+    callTimeoutMs: e.ZOHO_CALL_TIMEOUT_MS,
   };
 }
 

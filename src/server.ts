@@ -53,10 +53,14 @@ export function buildServer(deps: ToolDeps): McpServer {
       },
       async (args: Record<string, unknown>, extra) => {
         try {
-          // The SDK has validated args against tool.inputSchema by now.
-          return await tool.handler(args as never, extra, deps);
+          // The SDK has validated args against tool.inputSchema by now. The call ends when the
+          // client cancels it or when its deadline passes, whichever comes first: retries and
+          // pagination never outlive it.
+          const signal = AbortSignal.any([extra.signal, AbortSignal.timeout(deps.config.callTimeoutMs)]);
+          return await tool.handler(args as never, { ...extra, signal }, deps);
         } catch (error) {
-          // A cancelled call is the client's choice, not a failure worth an error line on stderr.
+          // A cancelled call is the client's choice, not a failure worth an error line on stderr;
+          // bad input and Zoho's refusals are the caller's to fix, not the server's errors.
           if (extra.signal.aborted) deps.logger.log("info", `${tool.name} cancelled by the client`);
           else deps.logger.log(error instanceof ZohoError || error instanceof InputError ? "warning" : "error", `${tool.name} failed: ${error instanceof Error ? error.message : String(error)}`);
           return errorResult(error);

@@ -1,4 +1,5 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { expect } from "vitest";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, LoggingMessageNotification } from "@modelcontextprotocol/sdk/types.js";
 import { LoggingMessageNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
@@ -15,6 +16,21 @@ export const CANARY = {
   refreshToken: "1000.canary-refresh-token.0f9e8d7c6b5a4",
 };
 
+/** The values that must never leave the server: the canary secrets (the client id is not one). */
+export const CANARY_SECRETS = [CANARY.clientSecret, CANARY.refreshToken];
+
+/**
+ * Fails if a canary secret or one of `accessTokens` (pass crm.issuedAccessTokens()) appears in
+ * `text`. The failure message says which kind leaked, never the value itself.
+ */
+export function expectNoSecrets(text: string, accessTokens: readonly string[] = []): void {
+  const leaked = [
+    ...CANARY_SECRETS.filter((s) => text.includes(s)).map((s) => (s === CANARY.clientSecret ? "client secret" : "refresh token")),
+    ...accessTokens.filter((t) => text.includes(t)).map(() => "an access token"),
+  ];
+  expect(leaked, "secrets found in output").toEqual([]);
+}
+
 export interface Harness {
   crm: DemoCrm;
   config: Config;
@@ -24,6 +40,8 @@ export interface Harness {
   /** Calls a tool and returns its result (errors come back as isError results). */
   call(name: string, args: Record<string, unknown>, options?: { signal?: AbortSignal; onprogress?: (p: { progress: number; total?: number }) => void }): Promise<CallToolResult>;
   text(result: CallToolResult): string;
+  /** Every text that left the server so far (the given ones plus all log notifications) is free of secrets. */
+  expectNoLeaks(...texts: string[]): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +80,7 @@ export async function startHarness(
         ...(options.onprogress ? { onprogress: options.onprogress } : {}),
       })) as CallToolResult,
     text: (result) => result.content.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("\n"),
+    expectNoLeaks: (...texts) => expectNoSecrets([...texts, JSON.stringify(logs)].join("\n"), crm.issuedAccessTokens()),
     close: async () => {
       await client.close();
       await server.close();

@@ -41,6 +41,7 @@ export interface DemoCrm {
   resetStats(): void;          // zero counters, clear requests, keep data and tokens
   expireAllTokens(): void;     // every issued access token becomes invalid (401 INVALID_TOKEN)
   issueAccessToken(): string;  // for tests that use a static ZOHO_ACCESS_TOKEN
+  issuedAccessTokens(): string[]; // every access token minted so far (expired ones too), for secret canaries
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
@@ -82,6 +83,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const pageTokenKey = randomBytes(32);
 
   const tokens = new Map<string, number>(); // access token -> expiry (epoch ms)
+  const minted: string[] = []; // survives expireAllTokens(): a leaked expired token is still a leak
   let refreshWindow = { start: 0, count: 0 };
   let admitted = 0; // /crm requests in flight that were not turned away by concurrencyLimit
   const sockets = new Set<Socket>();
@@ -95,6 +97,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   function mintAccessToken(): string {
     const token = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
     tokens.set(token, Date.now() + ttlMs);
+    minted.push(token);
     return token;
   }
 
@@ -367,6 +370,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       tokens.clear();
     },
     issueAccessToken: mintAccessToken,
+    issuedAccessTokens: () => [...minted],
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();

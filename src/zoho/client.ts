@@ -53,10 +53,12 @@ export class ZohoClient {
     this.tokens = new TokenManager(config, logger);
     this.limit = pLimit(config.concurrency);
     this.http = ky.create({
-      timeout: config.timeoutMs,
+      // ZOHO_TIMEOUT_MS is applied by attemptFetch once the attempt holds a slot: ky's own timeout
+      // would also count the wait behind our cap and fail requests Zoho never saw as "too slow".
+      timeout: false,
       // The cap wraps each attempt, body included, so a retry's backoff holds no slot and a slow
       // body download still counts as in flight (which is what Zoho's concurrency limit counts).
-      fetch: (input, init) => this.limit(() => bufferedFetch(input, init)),
+      fetch: (input, init) => this.limit(() => attemptFetch(config.timeoutMs, input as Request, init)),
       throwHttpErrors: (status) => status !== 304,
       retry: {
         limit: 2,
@@ -140,8 +142,14 @@ export class ZohoClient {
 
   private async toZohoError(error: unknown, signal: AbortSignal | undefined): Promise<unknown> {
     if (error instanceof ZohoError) return error;
-    // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
-    if (signal?.aborted) return signal.reason ?? error;
+    if (signal?.aborted) {
+      // The tool call's deadline (AbortSignal.timeout) ran out: say which setting bounds it.
+      if (signal.reason instanceof DOMException && signal.reason.name === "TimeoutError") {
+        return new ZohoError({ code: "DEADLINE_EXCEEDED", message: `the tool call did not finish within ZOHO_CALL_TIMEOUT_MS (${this.config.callTimeoutMs} ms)`, cause: error });
+      }
+      // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
+      return signal.reason ?? error;
+    }
     if (error instanceof HTTPError) {
       const status = error.response.status;
       const text = await error.response.text().catch(() => "");
@@ -174,14 +182,25 @@ export class ZohoClient {
 }
 
 /**
- * fetch, with the body read before the concurrency slot is released. Statuses that may not carry a
+ * One attempt: fetch within `timeoutMs`, counted from the moment the attempt holds a concurrency
+ * slot, with the body read before the slot is released. A timeout leaves as ky's TimeoutError, so
+ * ky's retry policy (one retry after a timeout) applies unchanged. Statuses that may not carry a
  * body (204, 304) get none, as the Response constructor demands.
  */
-async function bufferedFetch(input: Parameters<typeof fetch>[0], init?: RequestInit): Promise<Response> {
-  const response = await fetch(input, init);
-  const nullBody = response.status === 204 || response.status === 304;
-  const body = nullBody ? null : await response.arrayBuffer();
-  return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+async function attemptFetch(timeoutMs: number, request: Request, init?: RequestInit): Promise<Response> {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), timeoutMs);
+  try {
+    const response = await fetch(request, { ...init, signal: AbortSignal.any([request.signal, timeout.signal]) });
+    const nullBody = response.status === 204 || response.status === 304;
+    const body = nullBody ? null : await response.arrayBuffer();
+    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+  } catch (error) {
+    if (timeout.signal.aborted && !request.signal.aborted) throw new TimeoutError(request);
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function errorCode(response: Response): Promise<string | undefined> {

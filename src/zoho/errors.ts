@@ -36,6 +36,8 @@ const RESOLUTIONS: Record<string, string> = {
     "Zoho's concurrency or API credit limit was reached. Wait a minute and retry, with fewer parallel calls; lower ZOHO_CONCURRENCY if this repeats.",
   INVALID_RESPONSE: "Zoho returned a response that is not valid JSON. Try again; if it persists, Zoho may be having an outage.",
   TIMEOUT: "Zoho did not answer in time. Try again, ask for fewer records, or raise ZOHO_TIMEOUT_MS.",
+  DEADLINE_EXCEEDED:
+    "The tool call ran out of time while Zoho was slow or rate limiting. Ask for fewer records (max_records) or try again in a minute; raise ZOHO_CALL_TIMEOUT_MS if this repeats.",
   NETWORK_ERROR: "Zoho could not be reached. Check the network and the data center (ZOHO_DC / ZOHO_API_DOMAIN).",
   TOKEN_REFRESH_FAILED:
     "Check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN, and that ZOHO_DC names the data center where the self-client was created.",
