@@ -1,9 +1,10 @@
-import ky, { HTTPError, TimeoutError, type KyInstance } from "ky";
+import type { KyInstance } from "ky";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { TokenManager } from "./auth.js";
 import { ZohoError } from "./errors.js";
+import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
 export const API_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
@@ -44,7 +45,7 @@ const REFRESHABLE_401 = new Set(["INVALID_TOKEN", "AUTHENTICATION_FAILURE"]);
  */
 export class ZohoClient {
   readonly tokens: TokenManager;
-  private readonly http: KyInstance;
+  private http: Promise<KyInstance> | undefined;
   private readonly limit: LimitFunction;
   private readonly logger: Logger;
 
@@ -52,8 +53,17 @@ export class ZohoClient {
     this.logger = logger;
     this.tokens = new TokenManager(config, logger);
     this.limit = pLimit(config.concurrency);
-    this.http = ky.create({
-      timeout: config.timeoutMs,
+  }
+
+  /** The one ky instance, created with the first request (see ky.ts). */
+  private client(): Promise<KyInstance> {
+    return (this.http ??= this.createHttp());
+  }
+
+  private async createHttp(): Promise<KyInstance> {
+    const { default: ky, HTTPError, TimeoutError } = await loadKy();
+    return ky.create({
+      timeout: this.config.timeoutMs,
       // The cap wraps each attempt, body included, so a retry's backoff holds no slot and a slow
       // body download still counts as in flight (which is what Zoho's concurrency limit counts).
       fetch: (input, init) => this.limit(() => bufferedFetch(input, init)),
@@ -109,7 +119,8 @@ export class ZohoClient {
 
     try {
       const prefixUrl = await this.apiRoot();
-      const response = await this.http.get(path, {
+      const http = await this.client();
+      const response = await http.get(path, {
         prefixUrl,
         searchParams,
         headers,
@@ -124,7 +135,7 @@ export class ZohoClient {
               authRetried = true;
               this.tokens.invalidate(request.headers.get("Authorization")?.replace(/^Zoho-oauthtoken /, ""));
               this.logger.log("info", `Zoho answered 401 ${code}: getting a new access token and retrying once`);
-              return ky.retry({ delay: 0, code: "TOKEN_REFRESHED" });
+              return (await loadKy()).default.retry({ delay: 0, code: "TOKEN_REFRESHED" });
             },
           ],
         },
@@ -137,6 +148,7 @@ export class ZohoClient {
   }
 
   private async toZohoError(error: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const { HTTPError, TimeoutError } = await loadKy();
     if (error instanceof ZohoError) return error;
     // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
     if (signal?.aborted) return signal.reason ?? error;
