@@ -48,5 +48,7 @@ describe("get_related_records walk", () => {
       expect(link.name).toBe(link.uri.split("/").pop());
       expect(rest[i]!.startsWith(`${link.name} | `)).toBe(true);
     });
+    const empty = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Attachments" });
+    expect(h.text(empty).split("\n")[0]).toBe(`Attachments of Leads ${DEMO.leadId}: 0 records. Fields: File_Name, Size, Owner, Created_Time`);
   });
 });
