@@ -49,7 +49,8 @@ export function buildServer(deps: ToolDeps): McpServer {
         description: tool.description,
         inputSchema: tool.inputSchema,
         ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
-        annotations: { title: tool.title, ...READ_ONLY },
+        // The title is the tool's own `title` (spec 2025-06-18); repeating it here costs every tools/list.
+        annotations: READ_ONLY,
       },
       async (args: Record<string, unknown>, extra) => {
         try {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatValue, recordLine, recordName, resourceLink } from "../src/format/records.js";
+import { formatValue, recordLine, recordName, recordRow, resourceLink } from "../src/format/records.js";
 import { planWalk } from "../src/zoho/related-records.js";
 
 describe("formatValue: no null noise, lookups by name", () => {
@@ -27,7 +27,21 @@ describe("formatValue: no null noise, lookups by name", () => {
   });
 });
 
-describe("recordLine", () => {
+describe("recordRow: columns named once by the headline", () => {
+  const note = { id: "111", Note_Title: "Pricing call", Note_Content: null, Owner: { name: "Patricia Boyle", id: "9" }, Created_Time: "2026-03-14T10:22:31+05:30" };
+  test("id, then each requested value in the requested order; a missing value is an empty column", () => {
+    expect(recordRow(note, ["Owner", "Note_Title", "Note_Content", "Created_Time"])).toBe("111 | Patricia Boyle | Pricing call |  | 2026-03-14T10:22:31+05:30");
+  });
+  test("trailing empty columns are dropped; id is not repeated when requested", () => {
+    expect(recordRow(note, ["id", "Note_Title", "Note_Content"])).toBe("111 | Pricing call");
+    expect(recordRow({ id: "7" }, ["Subject"])).toBe("7");
+  });
+  test("a | inside a value is escaped, so columns stay countable", () => {
+    expect(recordRow({ id: "8", Subject: "A | B" }, ["Subject", "Status"])).toBe("8 | A \\| B");
+  });
+});
+
+describe("recordLine: activity views, each value with its field name", () => {
   const note = { id: "111", Note_Title: "Pricing call", Note_Content: null, Owner: { name: "Patricia Boyle", id: "9" }, Created_Time: "2026-03-14T10:22:31+05:30" };
   test("only requested fields that have a value, in the requested order", () => {
     expect(recordLine(note, ["Owner", "Note_Title", "Note_Content", "Created_Time"])).toBe(
@@ -43,13 +57,16 @@ describe("recordLine", () => {
 });
 
 describe("resource links", () => {
-  test("uri in the record's own module, named by its name field", () => {
+  test("uri in the record's own module, named by its id: no value of the line is repeated", () => {
     expect(resourceLink({ id: "5", $module: "Tasks", Subject: "Send quote" }, "Tasks")).toEqual({
       type: "resource_link",
       uri: "zohocrm://records/Tasks/5",
-      name: "Send quote",
+      name: "5",
       mimeType: "application/json",
     });
+  });
+  test("recordName: the first name field, else module and id", () => {
+    expect(recordName({ id: "5", Subject: "Send quote" }, "Tasks")).toBe("Send quote");
     expect(recordName({ id: "9" }, "Notes")).toBe("Notes 9");
   });
 });

@@ -40,7 +40,25 @@ export function moduleOf(record: ZohoRecord, listModule: string): string {
   return typeof record.$module === "string" && record.$module ? record.$module : listModule;
 }
 
-/** `id [Module] Field: value · Field: value` — only requested fields, only values that exist. */
+/**
+ * `id | value | value` in the order of `fields`, for lists of one module: the headline names the
+ * columns once, so no line repeats a field name. A missing value is an empty column (trailing ones
+ * are dropped); a `|` inside a value is escaped so the columns stay countable.
+ */
+export function recordRow(record: ZohoRecord, fields: string[]): string {
+  const cells = [record.id];
+  for (const field of fields) {
+    if (field === "id") continue;
+    cells.push(formatValue(record[field])?.replaceAll("|", "\\|") ?? "");
+  }
+  while (cells.length > 1 && cells[cells.length - 1] === "") cells.pop();
+  return cells.join(" | ");
+}
+
+/**
+ * `id [Module] Field: value · Field: value` — for the activity views, whose rows mix Calls, Tasks
+ * and Events and so leave most columns empty: only values that exist, each with its field name.
+ */
 export function recordLine(record: ZohoRecord, fields: string[], module?: string): string {
   const parts: string[] = [];
   for (const field of fields) {
@@ -52,7 +70,7 @@ export function recordLine(record: ZohoRecord, fields: string[], module?: string
   return parts.length ? `${head} ${parts.join(" · ")}` : head;
 }
 
-/** A short human name for a record, for its resource link. */
+/** A short human name for a record (its first name field), for prose about one record. */
 export function recordName(record: ZohoRecord, module: string): string {
   for (const field of NAME_FIELDS) {
     const shown = formatValue(record[field]);
@@ -65,6 +83,10 @@ export function recordUri(module: string, id: string): string {
   return `zohocrm://records/${module}/${id}`;
 }
 
+/**
+ * A record's link, named by its id (what the uri ends with, like a file name): the record's values
+ * are in its summary line already, and a value repeated in the link is paid for twice.
+ */
 export function resourceLink(record: ZohoRecord, module: string): ResourceLink {
-  return { type: "resource_link", uri: recordUri(module, record.id), name: recordName(record, module), mimeType: "application/json" };
+  return { type: "resource_link", uri: recordUri(module, record.id), name: record.id, mimeType: "application/json" };
 }

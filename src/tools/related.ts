@@ -1,6 +1,6 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { moduleOf, recordLine, resourceLink } from "../format/records.js";
+import { moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
 import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type ZohoRecord } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
 import type { queryShape } from "./schemas.js";
@@ -68,8 +68,8 @@ export async function runRelatedQuery(
     not_modified: result.not_modified,
   };
 
-  const lines = [headline(args, relatedListApiName, result.records.length, result.more_records, fields)];
-  for (const record of result.records) lines.push(recordLine(record, fields, grouped ? moduleOf(record, listModule) : undefined));
+  const lines = [headline(args, relatedListApiName, result.records.length, result.more_records, fields, grouped)];
+  for (const record of result.records) lines.push(grouped ? recordLine(record, fields, moduleOf(record, listModule)) : recordRow(record, fields));
   lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords }));
 
   return {
@@ -87,9 +87,11 @@ export const LIST_LABELS: Record<string, string> = {
   Activities_Chronological_View_History: "Closed activities",
 };
 
-function headline(args: QueryArgs, list: string, count: number, more: boolean, fields: string[]): string {
+function headline(args: QueryArgs, list: string, count: number, more: boolean, fields: string[], grouped: boolean): string {
   const n = `${count}${more ? "+" : ""} record${count === 1 && !more ? "" : "s"}`;
-  return `${LIST_LABELS[list] ?? list} of ${args.module_api_name} ${args.record_id}: ${n}. Fields: ${fields.join(", ")}`;
+  // One module: the lines are columns, named here once. Activity views (and no lines): each line names its fields.
+  const layout = grouped || count === 0 ? `Fields: ${fields.join(", ")}` : `One a line: ${["id", ...fields.filter((f) => f !== "id")].join(" | ")}`;
+  return `${LIST_LABELS[list] ?? list} of ${args.module_api_name} ${args.record_id}: ${n}. ${layout}`;
 }
 
 function footer(o: {

@@ -19,6 +19,12 @@ export const relatedListApiName = z
   .regex(API_NAME, "must be a related list API name: letters, digits and _ only (e.g. Notes)")
   .describe("Related list API name, e.g. Notes, Contacts, Deals (see list_related_lists)");
 
+/**
+ * Checked as z.iso.datetime does, but declared as plain `format: date-time`: the regex zod would
+ * publish is ~470 characters, sent in every tools/list for each of three tools.
+ */
+const isoDateTime = z.iso.datetime({ offset: true });
+
 const fieldName = z.string().regex(/^\$?[A-Za-z][A-Za-z0-9_]{0,99}$/, "must be a field API name (e.g. Note_Title)");
 
 /** The parameters every related-records tool shares (all but the list's name). */
@@ -26,18 +32,21 @@ export const queryShape = {
   module_api_name: moduleApiName,
   record_id: recordId,
   fields: z.array(fieldName).min(1).max(50).optional().describe("Field API names, 1-50; sensible defaults if omitted"),
-  page: z.number().int().min(1).optional().describe("Fetch only this page (no auto-pagination)"),
+  page: z.number().int().min(1).max(DISCRETE_LIMIT).optional().describe("Fetch only this page (no auto-pagination)"),
   per_page: z.number().int().min(1).max(MAX_PER_PAGE).optional().describe("Records per page, 1-200"),
   page_token: z.string().min(1).max(2000).optional().describe("next_page_token of an earlier result; fetches that one page"),
   ids: z.array(z.string().regex(RECORD_ID, "must be a record id: digits only")).min(1).max(100).optional().describe("Only these related record ids"),
   sort_order: z.enum(["asc", "desc"]).optional().describe("Sort direction (Zoho's default: desc)"),
   sort_by: z.enum(["id", "Created_Time", "Modified_Time"]).optional().describe("Sort key (Zoho's default: id)"),
   converted: z.enum(["true", "false", "both"]).optional().describe("Converted records: true, false (Zoho's default) or both"),
-  if_modified_since: z.iso
-    .datetime({ offset: true, error: "must be an ISO 8601 date-time, e.g. 2026-07-25T15:26:49+05:30" })
+  if_modified_since: z
+    .string()
+    .refine((s) => isoDateTime.safeParse(s).success, { error: "must be an ISO 8601 date-time, e.g. 2026-07-25T15:26:49+05:30" })
+    .meta({ format: "date-time" })
     .optional()
     .describe("Only records modified after this ISO 8601 time"),
-  max_records: z.number().int().min(1).optional().describe("Auto-pagination stops here (default 200, at most ZOHO_MAX_RECORDS)"),
+  // 100,000: Zoho's own ceiling for one related list walk (PAGINATION_LIMIT_EXCEEDED).
+  max_records: z.number().int().min(1).max(100_000).optional().describe("Auto-pagination stops here (default 200, at most ZOHO_MAX_RECORDS)"),
 };
 
 /** Rules that tie two fields together; the message names both. */
@@ -65,7 +74,7 @@ export const relatedOutputShape = {
   record_id: z.string(),
   related_list_api_name: z.string(),
   records: z.array(recordOut),
-  count: z.number().int(),
+  count: z.number().int().min(0).max(100_000),
   more_records: z.boolean(),
   next_page_token: z.string().nullable(),
   fields: z.array(z.string()),

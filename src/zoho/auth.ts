@@ -1,7 +1,7 @@
-import ky, { HTTPError, TimeoutError } from "ky";
 import type { Config } from "../config.js";
 import { registerSecret, type Logger } from "../log.js";
 import { ZohoError } from "./errors.js";
+import { loadKy } from "./ky.js";
 
 interface CachedToken {
   value: string;
@@ -94,6 +94,7 @@ export class TokenManager {
     const endpoint = `${this.config.accountsUrl}/oauth/v2/token`;
     this.refreshes++;
     this.logger.log("info", `refreshing the Zoho access token at ${endpoint}`);
+    const { default: ky, HTTPError, TimeoutError } = await loadKy();
     let body: Record<string, unknown>;
     try {
       // Never retried: every attempt counts against Zoho's ten-per-ten-minutes token limit.

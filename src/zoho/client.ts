@@ -1,9 +1,10 @@
-import ky, { HTTPError, TimeoutError, type KyInstance } from "ky";
+import type { KyInstance } from "ky";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { TokenManager } from "./auth.js";
 import { ZohoError } from "./errors.js";
+import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
 export const API_NAME = /^[A-Za-z][A-Za-z0-9_]{0,99}$/;
@@ -44,7 +45,7 @@ const REFRESHABLE_401 = new Set(["INVALID_TOKEN", "AUTHENTICATION_FAILURE"]);
  */
 export class ZohoClient {
   readonly tokens: TokenManager;
-  private readonly http: KyInstance;
+  private http: Promise<KyInstance> | undefined;
   private readonly limit: LimitFunction;
   private readonly logger: Logger;
 
@@ -52,7 +53,17 @@ export class ZohoClient {
     this.logger = logger;
     this.tokens = new TokenManager(config, logger);
     this.limit = pLimit(config.concurrency);
-    this.http = ky.create({
+  }
+
+  /** The one ky instance, created with the first request (see ky.ts). */
+  private client(): Promise<KyInstance> {
+    return (this.http ??= this.createHttp());
+  }
+
+  private async createHttp(): Promise<KyInstance> {
+    const { default: ky, HTTPError, TimeoutError } = await loadKy();
+    const config = this.config;
+    return ky.create({
       // ZOHO_TIMEOUT_MS is applied by attemptFetch once the attempt holds a slot: ky's own timeout
       // would also count the wait behind our cap and fail requests Zoho never saw as "too slow".
       timeout: false,
@@ -111,7 +122,8 @@ export class ZohoClient {
 
     try {
       const prefixUrl = await this.apiRoot();
-      const response = await this.http.get(path, {
+      const http = await this.client();
+      const response = await http.get(path, {
         prefixUrl,
         searchParams,
         headers,
@@ -128,7 +140,7 @@ export class ZohoClient {
               authRetried = true;
               this.tokens.invalidate(token);
               this.logger.log("info", `Zoho answered 401 ${code}: getting a new access token and retrying once`);
-              return ky.retry({ delay: 0, code: "TOKEN_REFRESHED" });
+              return (await loadKy()).default.retry({ delay: 0, code: "TOKEN_REFRESHED" });
             },
           ],
         },
@@ -141,6 +153,7 @@ export class ZohoClient {
   }
 
   private async toZohoError(error: unknown, signal: AbortSignal | undefined): Promise<unknown> {
+    const { HTTPError, TimeoutError } = await loadKy();
     if (error instanceof ZohoError) return error;
     if (signal?.aborted) {
       // The tool call's deadline (AbortSignal.timeout) ran out: say which setting bounds it.
@@ -196,7 +209,7 @@ async function attemptFetch(timeoutMs: number, request: Request, init?: RequestI
     const body = nullBody ? null : await response.arrayBuffer();
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   } catch (error) {
-    if (timeout.signal.aborted && !request.signal.aborted) throw new TimeoutError(request);
+    if (timeout.signal.aborted && !request.signal.aborted) throw new (await loadKy()).TimeoutError(request);
     throw error;
   } finally {
     clearTimeout(timer);

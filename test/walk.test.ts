@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DEMO } from "../src/demo/seed.js";
+import { startHarness, type Harness } from "./helpers.js";
+
+/** Auto-pagination through the server and the demo CRM: which pages are asked for, in what order they come back. */
+describe("get_related_records walk", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { ZOHO_MAX_RECORDS: "10000", ZOHO_CONCURRENCY: "4" } });
+  });
+  afterAll(() => h.close());
+
+  const crmPages = () =>
+    h.crm.stats.requests.filter((r) => r.path.includes("/crm/v7/") && !r.path.includes("/settings/")).map((r) => r.query.page ?? `token`);
+
+  test("2,000 records: pages 1..10 by number, each once, records in Zoho's order", async () => {
+    h.crm.resetStats();
+    const result = await h.call("get_related_records", { module_api_name: "Accounts", record_id: DEMO.bulkAccountId, related_list_api_name: "Notes", max_records: 2000 });
+    const structured = result.structuredContent as { records: Array<{ id: string }>; count: number; more_records: boolean };
+    expect(structured.count).toBe(2000);
+    expect(structured.more_records).toBe(true);
+    expect(crmPages().sort((a, b) => Number(a) - Number(b))).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+    expect(h.crm.stats.maxInFlight).toBeLessThanOrEqual(4);
+    // Zoho's order survives pages finishing out of order: page 1's first record leads.
+    const page1 = await h.call("get_related_records", { module_api_name: "Accounts", record_id: DEMO.bulkAccountId, related_list_api_name: "Notes", page: 1, per_page: 200 });
+    const first = (page1.structuredContent as { records: Array<{ id: string }> }).records;
+    expect(structured.records.slice(0, 200).map((r) => r.id)).toEqual(first.map((r) => r.id));
+    expect(new Set(structured.records.map((r) => r.id)).size).toBe(2000);
+  });
+
+  test("a short list asked for many pages: all of it, and no more requests than the cap", async () => {
+    h.crm.resetStats();
+    const result = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes", max_records: 2000 });
+    expect((result.structuredContent as { count: number }).count).toBe(7);
+    expect(h.text(result)).toContain("That is all of them.");
+    // Pages 2..4 may have left with page 1 (they share its round trip); pages 5..10 never do.
+    expect(crmPages().length).toBeLessThanOrEqual(4);
+    expect(crmPages()).toContain("1");
+  });
+
+  test("summary: columns named once, one line per record starting with its id; links named by id", async () => {
+    const result = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" });
+    const [headline, ...rest] = h.text(result).split("\n");
+    expect(headline).toBe(`Notes of Leads ${DEMO.leadId}: 7 records. One a line: id | Note_Title | Note_Content | Owner | Created_Time`);
+    const links = result.content.filter((c) => c.type === "resource_link");
+    expect(links).toHaveLength(7);
+    links.forEach((link, i) => {
+      expect(link.name).toBe(link.uri.split("/").pop());
+      expect(rest[i]!.startsWith(`${link.name} | `)).toBe(true);
+    });
+    const empty = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Attachments" });
+    expect(h.text(empty).split("\n")[0]).toBe(`Attachments of Leads ${DEMO.leadId}: 0 records. Fields: File_Name, Size, Owner, Created_Time`);
+  });
+});
