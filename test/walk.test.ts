@@ -41,7 +41,7 @@ describe("get_related_records walk", () => {
   test("summary: columns named once, one line per record starting with its id; links named by id", async () => {
     const result = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" });
     const [headline, ...rest] = h.text(result).split("\n");
-    expect(headline).toBe(`Notes of Leads ${DEMO.leadId}: 7 records. One a line: id | Note_Title | Note_Content | Owner | Created_Time`);
+    expect(headline).toBe(`Notes of Leads ${DEMO.leadId}: 7 records. Columns: id | Note_Title | Note_Content | Owner | Created_Time | Modified_Time`);
     const links = result.content.filter((c) => c.type === "resource_link");
     expect(links).toHaveLength(7);
     links.forEach((link, i) => {

@@ -1,6 +1,6 @@
 import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { formatValue, moduleOf, recordLine, resourceLink } from "../format/records.js";
+import { formatValue, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
 import { redact } from "../log.js";
 import { API_NAME } from "../zoho/client.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
@@ -156,13 +156,19 @@ function render(module: string, recordId: string, perList: number, overviews: Li
     const count = `${o.count}${o.more_records ? "+" : ""}`;
     switch (o.status) {
       case "ok":
-        lines.push(`${name}: ${count}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}`);
+      {
+        // Same layout as get_related_records: columns named once for a list of one module,
+        // field names per value for the activity views, whose rows mix Calls, Tasks and Events.
+        const grouped = o.records.some((r) => typeof r.$module === "string");
+        const fields = o.fields ?? [];
+        const columns = grouped ? "" : `; columns: ${["id", ...fields.filter((f) => f !== "id")].join(" | ")}`;
+        lines.push(`${name}: ${count}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`);
         for (const r of o.records) {
           const recordModule = moduleOf(r, o.module ?? o.api_name);
-          // Activity rows say which module each is; the other lists' records share the list's module.
-          lines.push(`  ${recordLine(r, o.fields ?? [], typeof r.$module === "string" ? recordModule : undefined)}`);
+          lines.push(`  ${grouped ? recordLine(r, fields, recordModule) : recordRow(r, fields)}`);
           links.push(resourceLink(r, recordModule));
         }
+      }
         break;
       case "empty":
         lines.push(`${name}: none`);
