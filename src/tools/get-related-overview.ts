@@ -155,8 +155,7 @@ function render(module: string, recordId: string, perList: number, overviews: Li
     const name = label === o.api_name ? o.api_name : `${o.api_name} "${label}"`;
     const count = `${o.count}${o.more_records ? "+" : ""}`;
     switch (o.status) {
-      case "ok":
-      {
+      case "ok": {
         // Same layout as get_related_records: columns named once for a list of one module,
         // field names per value for the activity views, whose rows mix Calls, Tasks and Events.
         const grouped = o.records.some((r) => typeof r.$module === "string");
@@ -168,8 +167,8 @@ function render(module: string, recordId: string, perList: number, overviews: Li
           lines.push(`  ${grouped ? recordLine(r, fields, recordModule) : recordRow(r, fields)}`);
           links.push(resourceLink(r, recordModule));
         }
-      }
         break;
+      }
       case "empty":
         lines.push(`${name}: none`);
         break;
