@@ -100,12 +100,11 @@ export class ConfigError extends Error {
 
 /**
  * Reads the configuration from the environment. Empty strings count as unset, because MCP clients
- * (and MCPB's user_config) pass optional settings through as "".
+ * pass optional settings through as "", and so do "null" and an unfilled `${user_config.x}`, which
+ * MCPB hosts may pass for a field the user cleared.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const present = Object.fromEntries(
-    Object.entries(env).filter(([k, v]) => k.startsWith("ZOHO_") && v !== undefined && v.trim() !== ""),
-  );
+  const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("ZOHO_") && !isUnset(v)));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -145,6 +144,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     timeoutMs: e.ZOHO_TIMEOUT_MS,
     callTimeoutMs: e.ZOHO_CALL_TIMEOUT_MS,
   };
+}
+
+function isUnset(value: string | undefined): boolean {
+  const v = value?.trim() ?? "";
+  return v === "" || v === "null" || /^\$\{user_config\.[^}]*\}$/.test(v);
 }
 
 /** Every secret the process knows, for redaction of anything that leaves it. */

@@ -72,9 +72,12 @@ export function buildServer(deps: ToolDeps): McpServer {
   registerRecordResource(server, deps.client);
   registerWhatsRelatedPrompt(server);
 
-  // Retries, refreshes and limits reach the client as logging notifications once it is connected.
+  // Retries, refreshes and limits reach the client as logging notifications, once it has
+  // introduced itself: nothing but the initialize answer may come before that.
   const detach = deps.logger.attach((level, data) => {
-    if (server.isConnected()) void server.sendLoggingMessage({ level, logger: SERVER_NAME, data }).catch(() => undefined);
+    if (server.isConnected() && server.server.getClientVersion()) {
+      void server.sendLoggingMessage({ level, logger: SERVER_NAME, data }).catch(() => undefined);
+    }
   });
   server.server.onclose = detach;
   return server;

@@ -51,6 +51,10 @@ describe("defaults and limits", () => {
     const c = loadConfig({ ...creds, ZOHO_MAX_RECORDS: "10000", ZOHO_CONCURRENCY: "5", ZOHO_TIMEOUT_MS: "", ZOHO_DC: "" });
     expect(c).toMatchObject({ maxRecords: 10000, concurrency: 5, timeoutMs: 30000, dc: "us" });
   });
+  test("null and unfilled MCPB placeholders count as unset", () => {
+    const c = loadConfig({ ...creds, ZOHO_MAX_RECORDS: "null", ZOHO_DC: "${user_config.data_center}", ZOHO_ACCESS_TOKEN: "${user_config.access_token}" });
+    expect(c).toMatchObject({ maxRecords: 2000, dc: "us", auth: { kind: "refresh" } });
+  });
   test("a static access token alone is enough", () => {
     expect(loadConfig({ ZOHO_ACCESS_TOKEN: "1000.static.token" }).auth).toEqual({ kind: "static", accessToken: "1000.static.token" });
   });

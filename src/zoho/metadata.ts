@@ -1,4 +1,5 @@
 import { crmPath, type ZohoClient } from "./client.js";
+import { ZohoError } from "./errors.js";
 
 /** One entry of Zoho's Related List Metadata API, reduced to what the tools use. */
 export interface RelatedListMeta {
@@ -24,19 +25,23 @@ export interface FieldMeta {
 /** Metadata changes when an admin edits a layout: rarely, but a long-lived server should notice. */
 const TTL_MS = 10 * 60_000;
 
+/** Answers that asking again will not change soon: a missing scope or privilege, an unknown module. */
+const REFUSALS = new Set(["OAUTH_SCOPE_MISMATCH", "NO_PERMISSION", "AUTHORIZATION_FAILED", "INVALID_MODULE", "NOT_SUPPORTED"]);
+
+/** How long a refusal is remembered: short, so a scope the admin grants later is soon noticed. */
+const REFUSAL_TTL_MS = 60_000;
+
 /**
  * Per-key cache of metadata answers. Concurrent askers share one request (the promise is stored
- * before it settles). A failure is kept for `failureTtlMs` only (0: not at all), so a scope the
- * admin grants later is noticed without a restart.
+ * before it settles). A refusal is remembered for a minute, so a server without the metadata scope
+ * does not pay a failing request on every call; any other failure (timeout, 5xx) is forgotten at
+ * once and the next caller asks again.
  */
 class MetadataCache<T> {
   private readonly entries = new Map<string, { expires: number; value: Promise<T> }>();
   requests = 0;
 
-  constructor(
-    private readonly load: (key: string) => Promise<T>,
-    private readonly failureTtlMs: number,
-  ) {}
+  constructor(private readonly load: (key: string) => Promise<T>) {}
 
   get(key: string): Promise<T> {
     const hit = this.entries.get(key);
@@ -45,21 +50,21 @@ class MetadataCache<T> {
     // Not tied to one caller's AbortSignal: the answer is shared with every later caller.
     const entry = { expires: Date.now() + TTL_MS, value: this.load(key) };
     this.entries.set(key, entry);
-    entry.value.catch(() => {
+    entry.value.catch((error: unknown) => {
       if (this.entries.get(key) !== entry) return;
-      if (this.failureTtlMs > 0) entry.expires = Date.now() + this.failureTtlMs;
+      if (error instanceof ZohoError && REFUSALS.has(error.code)) entry.expires = Date.now() + REFUSAL_TTL_MS;
       else this.entries.delete(key);
     });
     return entry.value;
   }
 }
 
-/** Related List Metadata, cached per module for ten minutes; failures are not cached. */
+/** Related List Metadata, cached per module for ten minutes. */
 export class RelatedListCatalog {
   private readonly cache: MetadataCache<RelatedListMeta[]>;
 
   constructor(private readonly client: ZohoClient) {
-    this.cache = new MetadataCache((module) => this.fetch(module), 0);
+    this.cache = new MetadataCache((module) => this.fetch(module));
   }
 
   /** Requests sent to the Related List Metadata API so far. */
@@ -106,15 +111,15 @@ export class RelatedListCatalog {
 }
 
 /**
- * Field metadata per module (`GET /settings/fields`), cached like the related lists. A refusal
- * (missing ZohoCRM.settings.fields.READ, a module the API does not serve) is remembered for a
- * minute: callers fall back to well-known fields instead of asking again on every call.
+ * Field metadata per module (`GET /settings/fields`), cached like the related lists. While it is
+ * refused (missing ZohoCRM.settings.fields.READ, a module the API does not serve) callers fall
+ * back to well-known fields.
  */
 export class FieldCatalog {
   private readonly cache: MetadataCache<FieldMeta[]>;
 
   constructor(private readonly client: ZohoClient) {
-    this.cache = new MetadataCache((module) => this.fetch(module), 60_000);
+    this.cache = new MetadataCache((module) => this.fetch(module));
   }
 
   get requests(): number {
