@@ -13,6 +13,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
 import { TOOLS } from "../src/tools/index.js";
+import { whatsRelatedText } from "../src/prompts/whats-related.js";
 import { CANARY } from "./helpers.js";
 
 const run = promisify(execFile);
@@ -60,6 +61,17 @@ describe("manifest.json", () => {
     expect([...listed.keys()].sort()).toEqual(TOOLS.map((t) => t.name).sort());
     for (const tool of TOOLS) expect(listed.get(tool.name), tool.name).toMatch(/\w/);
     for (const key of ["client_secret", "refresh_token"]) expect(manifest.user_config[key].sensitive, key).toBe(true);
+  });
+
+  it("lists the whats_related prompt with the server's own text", () => {
+    expect(manifest.prompts).toEqual([
+      {
+        name: "whats_related",
+        description: expect.stringMatching(/\w/),
+        arguments: ["module_api_name", "record_id"],
+        text: whatsRelatedText("${arguments.module_api_name}", "${arguments.record_id}"),
+      },
+    ]);
   });
 });
 
