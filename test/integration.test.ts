@@ -360,8 +360,19 @@ describe("against the demo CRM (refresh-token flow)", () => {
       expectZohoError(await call(h, "get_related_records", { module_api_name: "Documents", record_id: DEMO.leadId, related_list_api_name: "Notes" }), "NOT_SUPPORTED", "the given module is not supported in api", /not supported/);
     });
 
-    it("INVALID_DATA: unknown related list, hidden related list, unknown record", async () => {
-      expectZohoError(await call(h, "get_related_records", { ...lead, related_list_api_name: "Widgets", fields: ["Name"] }), "INVALID_DATA", "the related list name given seems to be invalid", /missing or hidden/);
+    it("an unknown related list is refused from the metadata, naming the field and the lists there are", async () => {
+      await call(h, "list_related_lists", { module_api_name: "Leads" }); // metadata cached beforehand
+      h.crm.resetStats();
+      const result = await call(h, "get_related_records", { ...lead, related_list_api_name: "Widgets", fields: ["Name"] });
+      expect(result.isError).toBe(true);
+      expect(h.text(result)).toMatch(/^Invalid input: related_list_api_name: Widgets is not a related list of Leads\. Its lists: Notes, Attachments, /);
+      expect(h.crm.stats.requests).toHaveLength(0);
+      // Without the metadata scope the server cannot know: Zoho's own answer, INVALID_DATA, is passed on.
+      const blind = await h.deps.client.get(`Leads/${DEMO.leadId}/Widgets`, { searchParams: { fields: "Name" } }).catch((e: unknown) => e);
+      expect(blind).toMatchObject({ code: "INVALID_DATA" });
+    });
+
+    it("INVALID_DATA: hidden related list, unknown record", async () => {
       expectZohoError(await call(h, "get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Social", fields: ["Name"] }), "INVALID_DATA", "the related list name given seems to be invalid", /hidden/);
       expectZohoError(await call(h, "get_related_records", { module_api_name: "Leads", record_id: "123456789", related_list_api_name: "Notes" }), "INVALID_DATA", "the related id given seems to be invalid", /record id may not exist/);
     });

@@ -51,4 +51,32 @@ describe("get_related_records walk", () => {
     const empty = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Attachments" });
     expect(h.text(empty).split("\n")[0]).toBe(`Attachments of Leads ${DEMO.leadId}: 0 records. Fields: File_Name, Size, Owner, Created_Time`);
   });
+  test("a walk cut short by max_records says how to go on without losing or repeating a record", async () => {
+    const notes = { module_api_name: "Accounts", record_id: DEMO.bulkAccountId, related_list_api_name: "Notes", fields: ["Note_Title"] };
+    const ids = (r: { structuredContent?: unknown }) => (r.structuredContent as { records: Array<{ id: string }> }).records.map((x) => x.id);
+    const full = ids(await h.call("get_related_records", { ...notes, max_records: 2600 }));
+
+    // Past record 2000 (token phase): the last page was cut at 50 of 200; its own token fetches it again.
+    const cut = await h.call("get_related_records", { ...notes, max_records: 2450 });
+    expect(ids(cut)).toEqual(full.slice(0, 2450));
+    expect((cut.structuredContent as { next_page_token: string | null }).next_page_token).toBeNull();
+    const token = /continue with page_token="([^"]+)" and the same fields, per_page \(200\), sort and filters, skipping its first 50 records/.exec(h.text(cut))?.[1];
+    expect(token).toBeDefined();
+    const again = await h.call("get_related_records", { ...notes, per_page: 200, page_token: token });
+    expect(ids(again).slice(50)).toEqual(full.slice(2450, 2600));
+
+    // Below record 2000 (numbered pages): the cut page by its number.
+    const short = await h.call("get_related_records", { ...notes, max_records: 250 });
+    expect(h.text(short)).toContain("continue with page=2 and the same fields, per_page (200), sort and filters, skipping its first 50 records");
+    const page2 = await h.call("get_related_records", { ...notes, page: 2, per_page: 200 });
+    expect(ids(page2).slice(50)).toEqual(full.slice(250, 400));
+  });
+
+  test("an unknown related list costs the metadata request only, and names the lists there are", async () => {
+    h.crm.resetStats();
+    const result = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notez" });
+    expect(result.isError).toBe(true);
+    expect(h.text(result)).toMatch(/^Invalid input: related_list_api_name: Notez is not a related list of Leads\. Its lists: Notes, /);
+    expect(h.crm.stats.requests.every((r) => r.path.startsWith("/crm/v7/settings/related_lists"))).toBe(true);
+  });
 });

@@ -1,4 +1,5 @@
 import type { Logger } from "../log.js";
+import { InputError } from "../zoho/errors.js";
 import type { FieldCatalog, FieldMeta, RelatedListCatalog, RelatedListMeta } from "../zoho/metadata.js";
 
 /**
@@ -72,6 +73,12 @@ export interface PlanDeps {
   logger: Logger;
 }
 
+/** Refusal of related list names the module does not have, naming the field and the lists it has. */
+export function notRelatedLists(field: string, unknown: string[], module: string, all: RelatedListMeta[]): InputError {
+  const are = unknown.length === 1 ? "is not a related list" : "are not related lists";
+  return new InputError(`${field}: ${unknown.join(", ")} ${are} of ${module}. Its lists: ${all.map((l) => l.api_name).join(", ")}`);
+}
+
 /**
  * The records' module and the fields to ask for. `meta` is the list's metadata entry when the
  * caller has it (null: known to be unavailable); otherwise it is looked up, cached. Every
@@ -92,6 +99,10 @@ export async function planList(
           deps.logger.log("warning", `related list metadata for ${parentModule} unavailable (${(error as Error).message}); assuming module ${relatedListApiName}`);
           return null;
         });
+  // The metadata answered and has no such list: Zoho would only say INVALID_DATA, after a request.
+  if (entry === undefined && !grouped && meta === undefined) {
+    throw notRelatedLists("related_list_api_name", [relatedListApiName], parentModule, await deps.catalog.lists(parentModule));
+  }
   // Without metadata, the list's name matches the module for the standard lists (Notes, Contacts, Deals...).
   const module = entry?.module ?? relatedListApiName;
   const plan = (fields: string[], fields_source: FieldsSource): ListPlan => ({ module, grouped, fields, fields_source });

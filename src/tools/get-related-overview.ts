@@ -6,7 +6,7 @@ import { API_NAME } from "../zoho/client.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
-import { planList, type FieldsSource } from "./default-fields.js";
+import { notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
 import { moduleApiName, recordId, recordOut } from "./schemas.js";
 import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
@@ -82,9 +82,7 @@ async function listsToRead(module: string, subset: string[] | undefined, deps: T
   }
   if (!subset) return all;
   const unknown = subset.filter((name) => !all.some((l) => l.api_name === name));
-  if (unknown.length) {
-    throw new InputError(`related_lists: ${unknown.join(", ")} ${unknown.length === 1 ? "is not a related list" : "are not related lists"} of ${module}. Its lists: ${all.map((l) => l.api_name).join(", ")}`);
-  }
+  if (unknown.length) throw notRelatedLists("related_lists", unknown, module, all);
   return all.filter((l) => subset.includes(l.api_name));
 }
 

@@ -1,7 +1,7 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
-import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type ZohoRecord } from "../zoho/related-records.js";
+import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
 import type { queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
@@ -53,7 +53,7 @@ export async function runRelatedQuery(
 
   const onePage = args.page !== undefined || args.page_token !== undefined;
   const result = onePage
-    ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), truncated: false, per_page: args.per_page }
+    ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), resume: null, per_page: args.per_page }
     : await walkRelatedRecords(client, query, { maxRecords, signal: extra.signal, onProgress });
 
   const structured = {
@@ -75,7 +75,7 @@ export async function runRelatedQuery(
   return {
     content: [
       { type: "text", text: lines.join("\n") },
-      ...result.records.map((r: ZohoRecord) => resourceLink(r, moduleOf(r, listModule))),
+      ...result.records.map((r) => resourceLink(r, moduleOf(r, listModule))),
     ],
     structuredContent: structured,
   };
@@ -96,7 +96,7 @@ function headline(args: QueryArgs, list: string, count: number, more: boolean, f
 
 function footer(o: {
   args: QueryArgs;
-  result: { records: ZohoRecord[]; more_records: boolean; next_page_token: string | null; not_modified: boolean; truncated: boolean; per_page: number | undefined };
+  result: Pick<WalkResult, "records" | "more_records" | "next_page_token" | "not_modified" | "resume"> & { per_page: number | undefined };
   onePage: boolean;
   maxRecords: number;
   requested: number;
@@ -105,17 +105,21 @@ function footer(o: {
   const { args, result } = o;
   if (result.not_modified) return `Nothing changed since ${args.if_modified_since} (HTTP 304).`;
   const notes: string[] = [];
-  if (o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
+  if (!o.onePage && o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
+  const token = result.next_page_token ? ` page_token="${result.next_page_token}"` : "";
   if (!result.more_records) {
     notes.push(result.records.length === 0 ? "No related records." : "That is all of them.");
+  } else if (o.onePage) {
+    notes.push(token ? `More records: call again with${token} (same fields, per_page, sort and filters, no page).` : "More records exist.");
   } else {
-    const token = result.next_page_token ? ` page_token="${result.next_page_token}"` : "";
-    if (o.onePage) {
-      notes.push(token ? `More records: call again with${token} (same fields, per_page, sort and filters, no page).` : "More records exist.");
-    } else {
-      const raise = o.maxRecords < o.cap ? ` raise max_records (up to ${o.cap}) or` : "";
-      notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${token ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters` : " narrow the request with ids or if_modified_since"}.`);
-    }
+    const raise = o.maxRecords < o.cap ? ` raise max_records (up to ${o.cap}) or` : "";
+    const resume = result.resume;
+    const next = token
+      ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters`
+      : resume
+        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones shown here)`
+        : " narrow the request with ids or if_modified_since";
+    notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${next}.`);
   }
   return notes.join(" ");
 }

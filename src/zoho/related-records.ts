@@ -70,8 +70,8 @@ export interface WalkPlan {
 }
 
 /**
- * How to walk a related list for `maxRecords`: pages by number up to record 2000 (fetched
- * concurrently after page 1), then page tokens, one after another because each names the next.
+ * How to walk a related list for `maxRecords`: pages by number up to record 2000 (started together,
+ * the concurrency cap queues them), then page tokens, one after another because each names the next.
  */
 export function planWalk(maxRecords: number, perPage?: number): WalkPlan {
   const size = perPage ?? Math.min(MAX_PER_PAGE, maxRecords);
@@ -84,11 +84,13 @@ export function planWalk(maxRecords: number, perPage?: number): WalkPlan {
 export interface WalkResult {
   records: ZohoRecord[];
   more_records: boolean;
-  /** Continue from here with page_token (same fields, per_page, sort and filters); null when the walk stopped mid-page or at the end. */
+  /** Continue from here with page_token (same fields, per_page, sort and filters); null at the end, or when the walk cut a numbered page short. */
   next_page_token: string | null;
   not_modified: boolean;
   /** Records the walk fetched but left out to honour max_records. */
   truncated: boolean;
+  /** When truncated: the last page again (by token, or by number below record 2000), less the `skip` records already returned. */
+  resume: { page_token: string; skip: number } | { page: number; skip: number } | null;
   per_page: number;
   requests: number;
 }
@@ -149,9 +151,11 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
 
   // Beyond record 2000 (or the last discrete page) only page_token works, never beside `page`.
   let last = pages[pages.length - 1]!;
+  let lastToken: string | undefined;
   let total = pages.reduce((n, p) => n + p.records.length, 0);
   while (last.more_records && last.next_page_token && total < maxRecords) {
-    last = await getRelatedRecordsPage(client, { ...base, page_token: last.next_page_token }, signal);
+    lastToken = last.next_page_token;
+    last = await getRelatedRecordsPage(client, { ...base, page_token: lastToken }, signal);
     requests++;
     progress(last.records.length);
     pages.push(last);
@@ -160,12 +164,17 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
 
   const all = pages.flatMap((p) => p.records);
   const truncated = all.length > maxRecords;
+  // A page cut short to honour max_records has no token of its own to continue from: the way on is
+  // to fetch that page again (by its token, or by number below record 2000) and skip what was shown.
+  const skip = last.records.length - (all.length - maxRecords);
+  const resume = !truncated ? null : lastToken ? { page_token: lastToken, skip } : { page: pages.length, skip };
   return {
     records: truncated ? all.slice(0, maxRecords) : all,
     more_records: truncated || last.more_records,
     next_page_token: truncated ? null : last.next_page_token,
     not_modified: first.not_modified,
     truncated,
+    resume,
     per_page: plan.perPage,
     requests,
   };
