@@ -234,7 +234,7 @@ describe("default fields", () => {
     expect(h.text(all)).toContain("OAUTH_SCOPE_MISMATCH");
     const catalog = await h.call("list_related_lists", { module_api_name: "Leads" });
     expect(catalog.isError).toBe(true);
-    expect(h.text(catalog)).toContain("ZohoCRM.settings.related_lists.READ");
+    expect(h.text(catalog)).toContain("The OAuth client lacks ZohoCRM.settings.related_lists.READ: grant it");
 
     const named = await overview(h, { ...lead, related_lists: ["Notes", "Activities_Chronological_View"] });
     expect(named.isError).toBeFalsy();

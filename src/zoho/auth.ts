@@ -49,7 +49,7 @@ export class TokenManager {
   async get(): Promise<string> {
     const auth = this.config.auth;
     if (auth.kind === "static") {
-      if (this.staticExpired) throw new ZohoError({ status: 401, code: "ACCESS_TOKEN_EXPIRED", message: "Zoho refused ZOHO_ACCESS_TOKEN (expired or invalid), and without a refresh token the server cannot get a new one." });
+      if (this.staticExpired) throw accessTokenExpired();
       return auth.accessToken;
     }
     if (this.current && Date.now() < this.current.expiresAt) return this.current.value;
@@ -94,32 +94,38 @@ export class TokenManager {
     const endpoint = `${this.config.accountsUrl}/oauth/v2/token`;
     this.refreshes++;
     this.logger.log("info", `refreshing the Zoho access token at ${endpoint}`);
-    const { default: ky, HTTPError, TimeoutError } = await loadKy();
-    let body: Record<string, unknown>;
+    const { default: ky, TimeoutError } = await loadKy();
+    let status: number;
+    let text: string;
     try {
       // Never retried: every attempt counts against Zoho's ten-per-ten-minutes token limit.
-      body = await ky
-        .post(endpoint, {
-          body: new URLSearchParams({
-            grant_type: "refresh_token",
-            client_id: auth.clientId,
-            client_secret: auth.clientSecret,
-            refresh_token: auth.refreshToken,
-          }),
-          retry: 0,
-          timeout: this.config.timeoutMs,
-          throwHttpErrors: false,
-        })
-        .json<Record<string, unknown>>();
+      const response = await ky.post(endpoint, {
+        body: new URLSearchParams({
+          grant_type: "refresh_token",
+          client_id: auth.clientId,
+          client_secret: auth.clientSecret,
+          refresh_token: auth.refreshToken,
+        }),
+        retry: 0,
+        timeout: this.config.timeoutMs,
+        throwHttpErrors: false,
+      });
+      status = response.status;
+      text = await response.text();
     } catch (error) {
       const timedOut = error instanceof TimeoutError;
       throw new ZohoError({
-        code: timedOut ? "TIMEOUT" : error instanceof HTTPError ? "TOKEN_REFRESH_FAILED" : "NETWORK_ERROR",
+        code: timedOut ? "TIMEOUT" : "NETWORK_ERROR",
         message: timedOut
           ? `the accounts server ${this.config.accountsUrl} did not answer within ${this.config.timeoutMs} ms`
           : `could not refresh the access token at ${this.config.accountsUrl}: ${(error as Error).message}`,
         cause: error,
       });
+    }
+    const body = jsonObject(text);
+    if (!body) {
+      // An outage page, not Zoho's verdict on the credentials: not remembered, the next call asks again.
+      throw new ZohoError({ status, code: "TOKEN_REFRESH_FAILED", message: `the accounts server ${this.config.accountsUrl} answered HTTP ${status} without a JSON body; try again later` });
     }
 
     // Zoho answers a failed refresh with HTTP 200 and {"error": ...}: the body decides.
@@ -150,6 +156,24 @@ export class TokenManager {
     if (typeof body.api_domain === "string" && body.api_domain) this.apiDomain = body.api_domain.replace(/\/+$/, "");
     return token;
   }
+}
+
+function jsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** ZOHO_ACCESS_TOKEN refused: it cannot be refreshed, so every later call would fail the same way. */
+export function accessTokenExpired(status = 401): ZohoError {
+  return new ZohoError({
+    status,
+    code: "ACCESS_TOKEN_EXPIRED",
+    message: "Zoho refused ZOHO_ACCESS_TOKEN (expired, revoked, or issued in another data center than ZOHO_DC), and without a refresh token the server cannot get a new one.",
+  });
 }
 
 function rateLimited(until: number): ZohoError {

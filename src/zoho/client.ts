@@ -2,8 +2,8 @@ import type { KyInstance } from "ky";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
-import { TokenManager } from "./auth.js";
-import { ZohoError } from "./errors.js";
+import { TokenManager, accessTokenExpired } from "./auth.js";
+import { ZohoError, scopeHint } from "./errors.js";
 import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
@@ -173,14 +173,15 @@ export class ZohoClient {
         /* a non-JSON error page: fall through with the status alone */
       }
       const code = typeof body.code === "string" ? body.code : `HTTP_${status}`;
-      if (code === "INVALID_TOKEN" && !this.tokens.canRefresh) {
+      if (REFRESHABLE_401.has(code) && !this.tokens.canRefresh) {
         this.tokens.invalidate(undefined);
-        return new ZohoError({ status, code: "ACCESS_TOKEN_EXPIRED", message: "Zoho refused ZOHO_ACCESS_TOKEN (expired or invalid), and without a refresh token the server cannot get a new one." });
+        return accessTokenExpired(status);
       }
       const message = typeof body.message === "string" && body.message ? body.message : `Zoho answered HTTP ${status}`;
       const details = body.details && typeof body.details === "object" ? (body.details as Record<string, unknown>) : {};
       const retried = status === 429 || status >= 500 ? " (after retries)" : "";
-      return new ZohoError({ status, code, message: message + retried, details, cause: error });
+      const hint = code === "OAUTH_SCOPE_MISMATCH" ? scopeHint(new URL(error.request.url).pathname) : undefined;
+      return new ZohoError({ status, code, message: message + retried, details, hint, cause: error });
     }
     if (error instanceof TimeoutError) {
       return new ZohoError({ code: "TIMEOUT", message: `Zoho did not answer within ZOHO_TIMEOUT_MS (${this.config.timeoutMs} ms), twice`, cause: error });

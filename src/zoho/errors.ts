@@ -11,7 +11,7 @@ const RESOLUTIONS: Record<string, string> = {
   INVALID_URL_PATTERN:
     "The request URL is wrong. Check the module, record id and related list API names; a wrong data center (ZOHO_DC) also causes this.",
   OAUTH_SCOPE_MISMATCH:
-    "The OAuth client lacks the scope for this data: grant ZohoCRM.modules.ALL or ZohoCRM.modules.{module}.READ (and ZohoCRM.settings.related_lists.READ for metadata), then create a new refresh token. Retrying will not help.",
+    "The OAuth client lacks the scope for this data: grant ZohoCRM.modules.READ (or one ZohoCRM.modules.{module}.READ per module), ZohoCRM.settings.related_lists.READ and ZohoCRM.settings.fields.READ, then create a new refresh token. Retrying will not help.",
   NO_PERMISSION:
     "The Zoho user does not have permission to read these related records. Ask the Zoho CRM administrator for access.",
   AUTHORIZATION_FAILED:
@@ -47,8 +47,22 @@ const RESOLUTIONS: Record<string, string> = {
     "ZOHO_ACCESS_TOKEN has expired and cannot be refreshed. Set a new one, or configure ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN so the server refreshes tokens itself.",
 };
 
-export function resolutionFor(code: string): string | undefined {
+function resolutionFor(code: string): string | undefined {
   return RESOLUTIONS[code];
+}
+
+const AFTER_SCOPE = ", then create a new refresh token with it. Retrying will not help.";
+
+/**
+ * The scope an OAUTH_SCOPE_MISMATCH calls for, read off the request's path under /crm/v7: Zoho's
+ * own answer does not always name it, and a model cannot guess it.
+ */
+export function scopeHint(path: string): string {
+  const [first, second, third] = path.replace(/^\/?crm\/v7\//, "").split("/");
+  if (first === "settings" && second) return `The OAuth client lacks ZohoCRM.settings.${second}.READ: grant it${AFTER_SCOPE}`;
+  const module = (first ?? "").toLowerCase();
+  const also = third ? ` and the one for the module the ${third} list holds` : "";
+  return `The OAuth client lacks the scope to read this: grant ZohoCRM.modules.READ, or ZohoCRM.modules.${module}.READ${also}${AFTER_SCOPE}`;
 }
 
 /** Every failure of a Zoho call, whatever its cause: HTTP error, bad body, timeout, OAuth. */
