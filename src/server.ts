@@ -7,7 +7,7 @@ import { registerRecordResource } from "./resources/record.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient } from "./zoho/client.js";
-import { InputError, ZohoError } from "./zoho/errors.js";
+import { InputError, ZohoError, deadlineExceeded } from "./zoho/errors.js";
 import { FieldCatalog, RelatedListCatalog } from "./zoho/metadata.js";
 
 export const SERVER_NAME = "zoho-crm-related-mcp";
@@ -29,13 +29,21 @@ export function errorResult(error: unknown): CallToolResult {
       ? error.render()
       : error instanceof InputError
         ? `Invalid input: ${error.message}`
-        : error instanceof Error && error.name === "AbortError"
-          ? "The call was cancelled."
-          : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+        : `Unexpected error: ${error instanceof Error ? error.message : String(error)}`;
   return { isError: true, content: [{ type: "text", text: redact(text) }] };
 }
 
-export function buildServer(deps: ToolDeps): McpServer {
+/** `work`, or the signal's end: the client's cancellation as is, the deadline as DEADLINE_EXCEEDED. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal, callTimeoutMs: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason instanceof DOMException && signal.reason.name === "TimeoutError" ? deadlineExceeded(callTimeoutMs) : signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
+  });
+}
+
+export function buildServer(deps: ToolDeps, options: { clientLogging?: boolean } = {}): McpServer {
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "Zoho CRM related records" },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
@@ -58,7 +66,9 @@ export function buildServer(deps: ToolDeps): McpServer {
           // client cancels it or when its deadline passes, whichever comes first: retries and
           // pagination never outlive it.
           const signal = AbortSignal.any([extra.signal, AbortSignal.timeout(deps.config.callTimeoutMs)]);
-          return await tool.handler(args as never, { ...extra, signal }, deps);
+          // Racing the signal also ends the call while it waits on something shared that is not
+          // tied to it (a metadata request other calls wait for too).
+          return await untilAborted(tool.handler(args as never, { ...extra, signal }, deps), signal, deps.config.callTimeoutMs);
         } catch (error) {
           // A cancelled call is the client's choice, not a failure worth an error line on stderr;
           // bad input and Zoho's refusals are the caller's to fix, not the server's errors.
@@ -74,11 +84,12 @@ export function buildServer(deps: ToolDeps): McpServer {
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has
   // introduced itself: nothing but the initialize answer may come before that.
-  const detach = deps.logger.attach((level, data) => {
-    if (server.isConnected() && server.server.getClientVersion()) {
-      void server.sendLoggingMessage({ level, logger: SERVER_NAME, data }).catch(() => undefined);
-    }
-  });
-  server.server.onclose = detach;
+  if (options.clientLogging !== false) {
+    server.server.onclose = deps.logger.attach((level, data) => {
+      if (server.isConnected() && server.server.getClientVersion()) {
+        void server.sendLoggingMessage({ level, logger: SERVER_NAME, data }).catch(() => undefined);
+      }
+    });
+  }
   return server;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { formatValue, recordLine, recordName, recordRow, resourceLink } from "../src/format/records.js";
+import { formatValue, recordLine, recordRow, resourceLink } from "../src/format/records.js";
 import { planWalk } from "../src/zoho/related-records.js";
 
 describe("formatValue: no null noise, lookups by name", () => {
@@ -64,10 +64,6 @@ describe("resource links", () => {
       name: "5",
       mimeType: "application/json",
     });
-  });
-  test("recordName: the first name field, else module and id", () => {
-    expect(recordName({ id: "5", Subject: "Send quote" }, "Tasks")).toBe("Send quote");
-    expect(recordName({ id: "9" }, "Notes")).toBe("Notes 9");
   });
 });
 

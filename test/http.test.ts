@@ -165,6 +165,7 @@ describe("HTTP options", () => {
     expect(() => loadHttpOptions({ host: "0.0.0.0" }, {})).toThrow(/MCP_HTTP_TOKEN/);
     expect(() => loadHttpOptions({ host: "192.168.1.20" }, { MCP_HTTP_TOKEN: " " })).toThrow(/MCP_HTTP_TOKEN/);
     expect(loadHttpOptions({ host: "0.0.0.0" }, { MCP_HTTP_TOKEN: TOKEN }).token).toBe(TOKEN);
+    expect(() => loadHttpOptions({ host: "0.0.0.0" }, { MCP_HTTP_TOKEN: "short-secret" })).toThrow(/MCP_HTTP_TOKEN must be at least 16 characters/);
     for (const host of ["127.0.0.1", "localhost", "::1", "[::1]", "127.0.0.2"]) expect(loadHttpOptions({ host }, {}).host).toBe(host);
   });
 

@@ -1,7 +1,7 @@
 // What users install: the MCPB manifest, the .mcpb Claude Desktop unpacks and starts, and the npm
 // tarball `npx zoho-crm-related-mcp` runs. Needs the build (`npm test` runs it first).
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,6 +13,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
 import { TOOLS } from "../src/tools/index.js";
+import { SERVER_VERSION } from "../src/server.js";
 import { whatsRelatedText } from "../src/prompts/whats-related.js";
 import { CANARY } from "./helpers.js";
 
@@ -56,6 +57,8 @@ describe("manifest.json", () => {
 
   it("matches package.json and lists every tool the server offers, each with a description", () => {
     expect(manifest.version).toBe(pkg.version);
+    expect(SERVER_VERSION).toBe(pkg.version); // what initialize reports
+
     expect(manifest.server.entry_point).toBe(pkg.bin["zoho-crm-related-mcp"]);
     const listed = new Map<string, string>(manifest.tools.map((t: { name: string; description: string }) => [t.name, t.description]));
     expect([...listed.keys()].sort()).toEqual(TOOLS.map((t) => t.name).sort());
@@ -145,6 +148,9 @@ describe("the npm tarball", () => {
 
     const app = join(tmp, "empty-folder");
     mkdirSync(app);
+    // Its own package.json makes it the project npm installs into, whatever a parent folder holds
+    // (npm walks up to the nearest package.json otherwise: a stray /tmp/package.json broke this once).
+    writeFileSync(join(app, "package.json"), '{ "name": "empty-folder", "private": true }\n');
     await run("npm", ["install", "--offline", "--no-audit", "--no-fund", join(tmp, packed!.filename)], { cwd: app, env: cleanEnv });
     // Everything is bundled: the install brings no other package.
     expect(readdirSync(join(app, "node_modules")).filter((d) => !d.startsWith("."))).toEqual(["zoho-crm-related-mcp"]);

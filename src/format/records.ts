@@ -1,5 +1,4 @@
 import type { ResourceLink } from "@modelcontextprotocol/sdk/types.js";
-import { NAME_FIELDS } from "../tools/default-fields.js";
 import type { ZohoRecord } from "../zoho/related-records.js";
 
 /**
@@ -40,6 +39,11 @@ export function moduleOf(record: ZohoRecord, listModule: string): string {
   return typeof record.$module === "string" && record.$module ? record.$module : listModule;
 }
 
+/** The headline's column names for recordRow: `id | Field | Field`. */
+export function columnsOf(fields: string[]): string {
+  return ["id", ...fields.filter((f) => f !== "id")].join(" | ");
+}
+
 /**
  * `id | value | value` in the order of `fields`, for lists of one module: the headline names the
  * columns once, so no line repeats a field name. A missing value is an empty column (trailing ones
@@ -68,15 +72,6 @@ export function recordLine(record: ZohoRecord, fields: string[], module?: string
   }
   const head = module ? `${record.id} [${module}]` : record.id;
   return parts.length ? `${head} ${parts.join(" · ")}` : head;
-}
-
-/** A short human name for a record (its first name field), for prose about one record. */
-export function recordName(record: ZohoRecord, module: string): string {
-  for (const field of NAME_FIELDS) {
-    const shown = formatValue(record[field]);
-    if (shown) return shown.length > 80 ? `${shown.slice(0, 79)}…` : shown;
-  }
-  return `${module} ${record.id}`;
 }
 
 export function recordUri(module: string, id: string): string {

@@ -1,12 +1,12 @@
 import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { formatValue, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
+import { columnsOf, formatValue, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
 import { redact } from "../log.js";
 import { API_NAME } from "../zoho/client.js";
-import { InputError, ZohoError } from "../zoho/errors.js";
+import { ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
-import { notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
+import { isActivityView, notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
 import { moduleApiName, recordId, recordOut } from "./schemas.js";
 import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
@@ -156,9 +156,9 @@ function render(module: string, recordId: string, perList: number, overviews: Li
       case "ok": {
         // Same layout as get_related_records: columns named once for a list of one module,
         // field names per value for the activity views, whose rows mix Calls, Tasks and Events.
-        const grouped = o.records.some((r) => typeof r.$module === "string");
+        const grouped = isActivityView(o.api_name);
         const fields = o.fields ?? [];
-        const columns = grouped ? "" : `; columns: ${["id", ...fields.filter((f) => f !== "id")].join(" | ")}`;
+        const columns = grouped ? "" : `; columns: ${columnsOf(fields)}`;
         lines.push(`${name}: ${count}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`);
         for (const r of o.records) {
           const recordModule = moduleOf(r, o.module ?? o.api_name);

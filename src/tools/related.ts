@@ -1,6 +1,6 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
+import { columnsOf, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
 import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
 import type { queryShape } from "./schemas.js";
@@ -90,7 +90,7 @@ export const LIST_LABELS: Record<string, string> = {
 function headline(args: QueryArgs, list: string, count: number, more: boolean, fields: string[], grouped: boolean): string {
   const n = `${count}${more ? "+" : ""} record${count === 1 && !more ? "" : "s"}`;
   // One module: the lines are columns, named here once. Activity views (and no lines): each line names its fields.
-  const layout = grouped || count === 0 ? `Fields: ${fields.join(", ")}` : `Columns: ${["id", ...fields.filter((f) => f !== "id")].join(" | ")}`;
+  const layout = grouped || count === 0 ? `Fields: ${fields.join(", ")}` : `Columns: ${columnsOf(fields)}`;
   return `${LIST_LABELS[list] ?? list} of ${args.module_api_name} ${args.record_id}: ${n}. ${layout}`;
 }
 

@@ -65,6 +65,9 @@ export function loadHttpOptions(flags: { host?: string | undefined; port?: strin
       `refusing to serve on ${host} without MCP_HTTP_TOKEN: anyone who can reach that address could read your Zoho CRM. Set MCP_HTTP_TOKEN (a long random string clients send as "Authorization: Bearer <token>"), or bind 127.0.0.1`,
     );
   }
+  // A bearer token is a password anyone on the network may try: short ones are guessable (and too
+  // short to be redacted from logs safely).
+  if (token && token.length < 16) throw new ConfigError("MCP_HTTP_TOKEN must be at least 16 characters: use a long random string, e.g. openssl rand -hex 32");
   registerSecret(token);
   const allowedOrigins = list(env.MCP_ALLOWED_ORIGINS).map((o) => {
     // Browsers send the serialized origin (scheme://host[:port], no path, default port left out).
@@ -125,9 +128,10 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
 
     // Only now is the client told to send its body (when it asked first): refusals above cost no upload.
     if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
-    const server = buildServer(deps);
+    // Stateless: a per-request server never sees initialize and has no stream for logging
+    // notifications, so it does not listen to the logger; operators read stderr.
+    const server = buildServer(deps, { clientLogging: false });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
-    // Closing the server closes the transport, whose onclose detaches buildServer's log sink.
     res.once("close", () => void server.close().catch(() => undefined));
     await server.connect(transport);
     await transport.handleRequest(req, res);

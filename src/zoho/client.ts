@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { TokenManager, accessTokenExpired } from "./auth.js";
-import { ZohoError, scopeHint } from "./errors.js";
+import { ZohoError, deadlineExceeded, scopeHint } from "./errors.js";
 import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
@@ -158,7 +158,7 @@ export class ZohoClient {
     if (signal?.aborted) {
       // The tool call's deadline (AbortSignal.timeout) ran out: say which setting bounds it.
       if (signal.reason instanceof DOMException && signal.reason.name === "TimeoutError") {
-        return new ZohoError({ code: "DEADLINE_EXCEEDED", message: `the tool call did not finish within ZOHO_CALL_TIMEOUT_MS (${this.config.callTimeoutMs} ms)`, cause: error });
+        return deadlineExceeded(this.config.callTimeoutMs);
       }
       // The caller cancelled: pass its reason through untouched, it is not Zoho's failure.
       return signal.reason ?? error;
@@ -237,7 +237,7 @@ function parseJson(text: string, status: number): Record<string, unknown> | null
   throw new ZohoError({ status, code: "INVALID_RESPONSE", message: "Zoho returned a response that is not valid JSON" });
 }
 
-/** A URL for logs: path and parameter names, no values (ids are fine, but keep lines short). */
+/** A request for logs: method and path only; query values (field lists, page tokens) would only add noise. */
 function describe(url: string): string {
   const u = new URL(url);
   return `GET ${u.pathname}`;

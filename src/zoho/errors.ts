@@ -90,6 +90,11 @@ export class ZohoError extends Error {
   }
 }
 
+/** The tool call's own deadline ran out (ZOHO_CALL_TIMEOUT_MS), whatever it was waiting for. */
+export function deadlineExceeded(callTimeoutMs: number): ZohoError {
+  return new ZohoError({ code: "DEADLINE_EXCEEDED", message: `the tool call did not finish within ZOHO_CALL_TIMEOUT_MS (${callTimeoutMs} ms)` });
+}
+
 /** Input the server refuses before any request; the message names the offending field. */
 export class InputError extends Error {
   override name = "InputError";

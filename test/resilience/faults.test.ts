@@ -211,4 +211,16 @@ describe("the tool call's deadline (ZOHO_CALL_TIMEOUT_MS)", () => {
       await short.close();
     }
   });
+  it("a hung metadata request shared by other calls still ends this call at its deadline", async () => {
+    const short = await startHarness({ env: { ZOHO_CALL_TIMEOUT_MS: "500", ZOHO_TIMEOUT_MS: "60000" } });
+    try {
+      short.crm.faults.hang = 1; // the first request, the related-list metadata, never answers
+      injected.hang += 1;
+      const result = await short.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" });
+      expect(short.text(result)).toMatch(/^Zoho error DEADLINE_EXCEEDED: the tool call did not finish within ZOHO_CALL_TIMEOUT_MS \(500 ms\)/);
+      expect(short.crm.stats.requests.filter((r) => !r.path.includes("/settings/"))).toHaveLength(0);
+    } finally {
+      await short.close();
+    }
+  });
 });
