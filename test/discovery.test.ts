@@ -194,6 +194,11 @@ describe("default fields", () => {
     const deal = listsOf(await overview(h, { module_api_name: "Deals", record_id: DEMO.dealId, related_lists: ["Contact_Roles"] }));
     expect(deal.get("Contact_Roles")).toMatchObject({ fields_source: "related list", fields: ["Full_Name", "Email", "Phone"] });
 
+    // A target module whose Modules API entry names its related-list columns gets those.
+    const account = listsOf(await overview(h, { module_api_name: "Accounts", record_id: DEMO.accountId, related_lists: ["Contacts", "Deals"] }));
+    expect(account.get("Contacts")).toMatchObject({ fields_source: "module metadata", fields: ["Full_Name", "Title", "Email", "Phone"] });
+    expect(account.get("Deals")).toMatchObject({ fields_source: "module metadata", fields: ["Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Name"] });
+
     // get_related_records uses the same defaults, from the same cache.
     h.crm.resetStats();
     const notes = await h.call("get_related_records", { ...lead, related_list_api_name: "Notes" });
@@ -242,6 +247,23 @@ describe("default fields", () => {
     expect(lists.get("Notes")).toMatchObject({ status: "ok", count: 7, fields_source: "field metadata" });
     expect(lists.get("Activities_Chronological_View")).toMatchObject({ status: "ok", count: 4 });
     expect(links(named)).toContain(`zohocrm://records/Notes/${DEMO.leadNoteIds[6]}`);
+  });
+});
+
+describe("default fields without the Modules API scope", () => {
+  it("fall back to the field metadata, and the refusal is remembered", async () => {
+    const h = await startHarness({ crm: { withoutScopes: ["ZohoCRM.settings.modules.READ"] } });
+    try {
+      const account = { module_api_name: "Accounts", record_id: DEMO.accountId };
+      const contacts = await h.call("get_related_records", { ...account, related_list_api_name: "Contacts" });
+      expect(contacts.isError).toBeFalsy();
+      expect((contacts.structuredContent as { fields: string[] }).fields).toEqual(["Full_Name", "Email", "Phone", "Title", "Owner", "Created_Time", "Modified_Time"]);
+      h.crm.resetStats();
+      await h.call("get_related_records", { ...account, related_list_api_name: "Contacts" });
+      expect(h.crm.stats.requests.filter((r) => r.path.includes("/settings/"))).toHaveLength(0);
+    } finally {
+      await h.close();
+    }
   });
 });
 

@@ -56,7 +56,7 @@ function links(result: CallToolResult): ResourceLink[] {
 
 /** The Get Related Records requests the CRM saw (metadata and Get Record left out). */
 function relatedRequests(h: Harness, list?: string): RecordedRequest[] {
-  return h.crm.stats.requests.filter((r) => r.path.split("/").length === 6 && (!list || r.path.endsWith(`/${list}`)));
+  return h.crm.stats.requests.filter((r) => r.path.split("/").length === 6 && !r.path.startsWith("/crm/v7/settings/") && (!list || r.path.endsWith(`/${list}`)));
 }
 
 /** Bounded wait for a condition on the CRM's state (no timing assertion: only a ceiling). */

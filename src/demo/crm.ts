@@ -9,7 +9,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { demoData, zohoTime, type DemoRecord } from "./seed.js";
-import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, relatedListsOf, type RelatedListMeta } from "./schema.js";
+import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, relatedListsOf, type RelatedListMeta } from "./schema.js";
 
 export interface DemoCrmOptions {
   port?: number;               // default 0
@@ -45,7 +45,7 @@ export interface DemoCrm {
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
-const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ";
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ";
 const MAX_PER_PAGE = 200;
 const MAX_FIELDS = 50;
 const DISCRETE_PAGINATION_LIMIT = 2000; // records reachable with `page`; beyond that only page_token
@@ -220,6 +220,10 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       if (rest.length === 2 && first === "settings" && second === "fields") {
         requireScope("ZohoCRM.settings.fields.READ");
         return { status: 200, body: { fields: fieldsOf(moduleParam(q)) } };
+      }
+      if (rest.length === 3 && first === "settings" && second === "modules" && third) {
+        requireScope("ZohoCRM.settings.modules.READ");
+        return { status: 200, body: { modules: [moduleSettingsOf(moduleParam(new URLSearchParams({ module: third })))] } };
       }
       if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q);
       if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince);

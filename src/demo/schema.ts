@@ -270,6 +270,28 @@ const NAME_FIELDS: Record<string, FieldSpec> = {
   Solutions: ["Solution_Title", "Solution Title", "text"],
 };
 
+/**
+ * The columns a module's records show in other records' related lists, as the Modules API gives
+ * them (`related_list_properties`). Only some demo modules carry them, so that the other sources
+ * of default fields (field metadata, the well-known table) stay reachable too.
+ */
+const RELATED_LIST_COLUMNS: Record<string, string[]> = {
+  Contacts: ["Full_Name", "Title", "Email", "Phone"],
+  Deals: ["Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Name"],
+};
+
+/** GET /settings/modules/{module}: the parts of Zoho's answer the server reads. */
+export function moduleSettingsOf(module: string): Record<string, unknown> {
+  const columns = RELATED_LIST_COLUMNS[module];
+  return {
+    api_name: module,
+    module_name: module,
+    id: moduleRef(module).id,
+    api_supported: true,
+    ...(columns ? { related_list_properties: { sort_by: "Modified_Time", sort_order: "desc", fields: columns } } : {}),
+  };
+}
+
 const FIELD_CACHE = new Map<string, FieldMeta[]>();
 
 export function fieldsOf(module: string): FieldMeta[] {

@@ -56,7 +56,7 @@ export function fieldsFromMetadata(module: string, meta: FieldMeta[]): string[] 
 }
 
 /** Where a list's fields came from, said in the result. */
-export type FieldsSource = "given" | "related list" | "field metadata" | "well-known";
+export type FieldsSource = "given" | "related list" | "module metadata" | "field metadata" | "well-known";
 
 /** What a query of one related list needs before its first request. */
 export interface ListPlan {
@@ -81,8 +81,10 @@ export function notRelatedLists(field: string, unknown: string[], module: string
 
 /**
  * The records' module and the fields to ask for. `meta` is the list's metadata entry when the
- * caller has it (null: known to be unavailable); otherwise it is looked up, cached. Every
- * metadata failure degrades to the well-known table: defaults must never fail a call.
+ * caller has it (null: known to be unavailable); otherwise it is looked up, cached. The sources,
+ * in order: the caller's, the related list's own columns, the target module's related-list columns
+ * (Modules API), picks from its field metadata, the well-known table. Every metadata failure
+ * degrades to the next source: defaults must never fail a call.
  */
 export async function planList(
   deps: PlanDeps,
@@ -110,13 +112,16 @@ export async function planList(
   if (given) return plan(given, "given");
   if (grouped) return plan(ACTIVITY_FIELDS, "well-known");
   if (entry?.fields) return plan(entry.fields.slice(0, 50), "related list");
-  // A list with no module of its own (e.g. Stage_History) has no field metadata to ask for.
+  // A list with no module of its own (e.g. Stage_History) has no module or field metadata to ask for.
   if (entry === undefined || entry === null || entry.module !== null) {
-    try {
-      const fields = fieldsFromMetadata(module, await deps.fieldCatalog.fields(module));
+    // Both asked at once (each cached): a first call waits one round trip, not two.
+    const [columns, fieldMeta] = await Promise.allSettled([deps.fieldCatalog.relatedListColumns(module), deps.fieldCatalog.fields(module)]);
+    if (columns.status === "fulfilled" && columns.value?.length) return plan(columns.value.slice(0, 50), "module metadata");
+    if (fieldMeta.status === "fulfilled") {
+      const fields = fieldsFromMetadata(module, fieldMeta.value);
       if (fields.length) return plan(fields, "field metadata");
-    } catch (error) {
-      deps.logger.log("info", `field metadata for ${module} unavailable (${(error as Error).message}); using well-known fields`);
+    } else {
+      deps.logger.log("info", `field metadata for ${module} unavailable (${(fieldMeta.reason as Error).message}); using well-known fields`);
     }
   }
   return plan(defaultFields(entry?.module, relatedListApiName), "well-known");

@@ -11,7 +11,7 @@ const RESOLUTIONS: Record<string, string> = {
   INVALID_URL_PATTERN:
     "The request URL is wrong. Check the module, record id and related list API names; a wrong data center (ZOHO_DC) also causes this.",
   OAUTH_SCOPE_MISMATCH:
-    "The OAuth client lacks the scope for this data: grant ZohoCRM.modules.READ (or one ZohoCRM.modules.{module}.READ per module), ZohoCRM.settings.related_lists.READ and ZohoCRM.settings.fields.READ, then create a new refresh token. Retrying will not help.",
+    "The OAuth client lacks the scope for this data: grant ZohoCRM.modules.READ (or one ZohoCRM.modules.{module}.READ per module), ZohoCRM.settings.related_lists.READ, ZohoCRM.settings.fields.READ and ZohoCRM.settings.modules.READ, then create a new refresh token. Retrying will not help.",
   NO_PERMISSION:
     "The Zoho user does not have permission to read these related records. Ask the Zoho CRM administrator for access.",
   AUTHORIZATION_FAILED:

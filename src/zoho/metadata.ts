@@ -111,23 +111,38 @@ export class RelatedListCatalog {
 }
 
 /**
- * Field metadata per module (`GET /settings/fields`), cached like the related lists. While it is
- * refused (missing ZohoCRM.settings.fields.READ, a module the API does not serve) callers fall
- * back to well-known fields.
+ * What fields a module has, and which of them the CRM shows when its records sit in another
+ * record's related list: field metadata (`GET /settings/fields`) and the Modules API's
+ * `related_list_properties` (`GET /settings/modules/{module}`), each cached like the related lists.
+ * While one is refused (missing ZohoCRM.settings.fields.READ or ZohoCRM.settings.modules.READ, a
+ * module the API does not serve) callers fall back to the next source of default fields.
  */
 export class FieldCatalog {
   private readonly cache: MetadataCache<FieldMeta[]>;
+  private readonly columns: MetadataCache<string[] | null>;
 
   constructor(private readonly client: ZohoClient) {
     this.cache = new MetadataCache((module) => this.fetch(module));
+    this.columns = new MetadataCache((module) => this.fetchColumns(module));
   }
 
   get requests(): number {
-    return this.cache.requests;
+    return this.cache.requests + this.columns.requests;
   }
 
   fields(moduleApiName: string): Promise<FieldMeta[]> {
     return this.cache.get(moduleApiName);
+  }
+
+  /** The module's related-list columns, or null when the Modules API names none. */
+  relatedListColumns(moduleApiName: string): Promise<string[] | null> {
+    return this.columns.get(moduleApiName);
+  }
+
+  private async fetchColumns(moduleApiName: string): Promise<string[] | null> {
+    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }, { apiName: moduleApiName }));
+    const module = Array.isArray(body?.modules) ? (body.modules[0] as { related_list_properties?: { fields?: unknown } } | undefined) : undefined;
+    return fieldNames(module?.related_list_properties?.fields);
   }
 
   private async fetch(moduleApiName: string): Promise<FieldMeta[]> {
