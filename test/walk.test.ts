@@ -62,12 +62,14 @@ describe("get_related_records walk", () => {
     expect((cut.structuredContent as { next_page_token: string | null }).next_page_token).toBeNull();
     const token = /continue with page_token="([^"]+)" and the same fields, per_page \(200\), sort and filters, skipping its first 50 records/.exec(h.text(cut))?.[1];
     expect(token).toBeDefined();
+    expect(cut.structuredContent?.resume).toEqual({ page_token: token, per_page: 200, skip: 50 });
     const again = await h.call("get_related_records", { ...notes, per_page: 200, page_token: token });
     expect(ids(again).slice(50)).toEqual(full.slice(2450, 2600));
 
     // Below record 2000 (numbered pages): the cut page by its number.
     const short = await h.call("get_related_records", { ...notes, max_records: 250 });
     expect(h.text(short)).toContain("continue with page=2 and the same fields, per_page (200), sort and filters, skipping its first 50 records");
+    expect(short.structuredContent?.resume).toEqual({ page: 2, per_page: 200, skip: 50 });
     const page2 = await h.call("get_related_records", { ...notes, page: 2, per_page: 200 });
     expect(ids(page2).slice(50)).toEqual(full.slice(250, 400));
   });

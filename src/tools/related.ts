@@ -66,6 +66,7 @@ export async function runRelatedQuery(
     next_page_token: result.next_page_token,
     fields,
     not_modified: result.not_modified,
+    ...(result.resume ? { resume: { ...result.resume, per_page: result.per_page } } : {}),
   };
 
   const lines = [headline(args, relatedListApiName, result.records.length, result.more_records, fields, grouped)];

@@ -81,4 +81,6 @@ export const relatedOutputShape = {
   next_page_token: z.string().nullable(),
   fields: z.array(z.string()),
   not_modified: z.boolean(),
+  /** Only when max_records cut a page short: fetch that page again this way and skip `skip` records. */
+  resume: z.object({ page_token: z.string().optional(), page: z.number().optional(), per_page: z.number(), skip: z.number() }).optional(),
 };
