@@ -1,3 +1,5 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+
 /**
  * Logging and redaction. stdout belongs to JSON-RPC, so logs go to stderr and, once a server is
  * attached, to the client as MCP logging notifications. Everything passes through redact():
@@ -22,6 +24,8 @@ export type LogSink = (level: Level, message: string) => void;
 
 export class Logger {
   private readonly sinks = new Set<LogSink>();
+  /** The sink of the tool call whose work is logging, if it has one (see during()). */
+  private readonly callSink = new AsyncLocalStorage<LogSink>();
   constructor(private readonly stderr = process.env.ZOHO_MCP_QUIET !== "1") {}
 
   /** Adds a destination (an MCP server's logging notifications); returns its remover. */
@@ -30,9 +34,19 @@ export class Logger {
     return () => this.sinks.delete(sink);
   }
 
+  /**
+   * Runs `work` with its own destination for what it logs (retries, refreshes, limits): the
+   * stream of the request that caused them, which is the only way a stateless HTTP client hears.
+   */
+  during<T>(sink: LogSink, work: () => Promise<T>): Promise<T> {
+    return this.callSink.run(sink, work);
+  }
+
   log(level: Level, message: string): void {
     const line = redact(message);
     if (this.stderr || level === "error") process.stderr.write(`[zoho-crm-related-mcp] ${level}: ${line}\n`);
+    const callSink = this.callSink.getStore();
+    if (callSink) return callSink(level, line);
     for (const sink of this.sinks) sink(level, line);
   }
 }

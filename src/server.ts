@@ -1,7 +1,7 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Config } from "./config.js";
-import { Logger, redact } from "./log.js";
+import { Logger, redact, type Level } from "./log.js";
 import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
 import { registerRecordResource } from "./resources/record.js";
 import { TOOLS } from "./tools/index.js";
@@ -43,7 +43,13 @@ function untilAborted<T>(work: Promise<T>, signal: AbortSignal, callTimeoutMs: n
   });
 }
 
-export function buildServer(deps: ToolDeps, options: { clientLogging?: boolean } = {}): McpServer {
+/**
+ * `logging`: where logging notifications go. "session" (stdio): to the connected client, honouring
+ * its logging/setLevel. "request" (stateless HTTP, where a per-request server never sees
+ * initialize nor keeps a stream open): on the stream of the tool call that caused them.
+ */
+export function buildServer(deps: ToolDeps, options: { logging?: "session" | "request" } = {}): McpServer {
+  const perRequest = options.logging === "request";
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "Zoho CRM related records" },
     { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
@@ -68,7 +74,11 @@ export function buildServer(deps: ToolDeps, options: { clientLogging?: boolean }
           const signal = AbortSignal.any([extra.signal, AbortSignal.timeout(deps.config.callTimeoutMs)]);
           // Racing the signal also ends the call while it waits on something shared that is not
           // tied to it (a metadata request other calls wait for too).
-          return await untilAborted(tool.handler(args as never, { ...extra, signal }, deps), signal, deps.config.callTimeoutMs);
+          const run = () => untilAborted(tool.handler(args as never, { ...extra, signal }, deps), signal, deps.config.callTimeoutMs);
+          if (!perRequest) return await run();
+          const notify = (level: Level, data: string) =>
+            void extra.sendNotification({ method: "notifications/message", params: { level, logger: SERVER_NAME, data } }).catch(() => undefined);
+          return await deps.logger.during(notify, run);
         } catch (error) {
           // A cancelled call is the client's choice, not a failure worth an error line on stderr;
           // bad input and Zoho's refusals are the caller's to fix, not the server's errors.
@@ -84,7 +94,7 @@ export function buildServer(deps: ToolDeps, options: { clientLogging?: boolean }
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has
   // introduced itself: nothing but the initialize answer may come before that.
-  if (options.clientLogging !== false) {
+  if (!perRequest) {
     server.server.onclose = deps.logger.attach((level, data) => {
       if (server.isConnected() && server.server.getClientVersion()) {
         void server.sendLoggingMessage({ level, logger: SERVER_NAME, data }).catch(() => undefined);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { request } from "node:http";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { LoggingMessageNotificationSchema, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
 import { Logger, type LogSink } from "../src/log.js";
@@ -75,6 +75,18 @@ describe("HTTP transport, in process", () => {
     const result = (await client.callTool({ name: "get_related_records", arguments: { ...NOTES, fields: ["Note_Title"] } })) as CallToolResult;
     expect(result.isError).toBeFalsy();
     expect(countOf(result)).toBe(DEMO.leadNoteIds.length);
+    await client.close();
+  });
+
+  it("a call's retries reach its caller as warning logging notifications, on the call's own stream", async () => {
+    const client = await connect(http.url);
+    const logs: { level: string; data: unknown }[] = [];
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void logs.push(n.params));
+    harness.crm.faults.status429 = 1;
+    const result = (await client.callTool({ name: "get_open_activities", arguments: { module_api_name: "Leads", record_id: DEMO.leadId } })) as CallToolResult;
+    expect(result.isError).toBeFalsy();
+    expect(logs).toContainEqual(expect.objectContaining({ level: "warning", data: expect.stringMatching(/^retrying GET \/crm\/v7\/Leads\/\d+\/Activities_Chronological_View after HTTP 429/) }));
+    expect(logger.live.size).toBe(0); // per-request servers attach no process-wide sink
     await client.close();
   });
 

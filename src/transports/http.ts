@@ -128,9 +128,9 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
 
     // Only now is the client told to send its body (when it asked first): refusals above cost no upload.
     if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
-    // Stateless: a per-request server never sees initialize and has no stream for logging
-    // notifications, so it does not listen to the logger; operators read stderr.
-    const server = buildServer(deps, { clientLogging: false });
+    // Stateless: a per-request server never sees initialize and keeps no stream open, so a tool
+    // call's logging notifications travel on its own response stream.
+    const server = buildServer(deps, { logging: "request" });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
     res.once("close", () => void server.close().catch(() => undefined));
     await server.connect(transport);
