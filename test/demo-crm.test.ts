@@ -213,6 +213,9 @@ describe("Get Related Records", () => {
     expect(task).toMatchObject({ Status: "Not Started", Due_Date: expect.any(String) });
     const closed = await json(`/crm/v7/Leads/${DEMO.leadId}/Activities_Chronological_View_History?fields=Subject,Status`);
     expect(closed.body.data.map((r: Json) => r.$module).sort()).toEqual(["Calls", "Events", "Tasks"]);
+    // Chronological: the open ones upcoming first, the closed ones most recent first.
+    expect(open.body.data.map((r: Json) => r.id)).toEqual([DEMO.leadOpenCallIds[0], DEMO.leadOpenTaskId, DEMO.leadOpenCallIds[1], DEMO.leadOpenEventId]);
+    expect(closed.body.data.map((r: Json) => r.id)).toEqual([DEMO.leadClosedEventId, DEMO.leadClosedCallId, DEMO.leadClosedTaskId]);
     for (const row of [...open.body.data, ...closed.body.data] as Json[]) {
       const record = await json(`/crm/v7/${row.$module}/${row.id}`);
       expect(record.status).toBe(200);

@@ -267,7 +267,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       throw new ZohoError(400, "PAGINATION_LIMIT_EXCEEDED", `you cannot fetch more than ${PAGINATION_LIMIT} records`, { limit: PAGINATION_LIMIT });
     }
 
-    let rows = sortedRows(data.related(module, recordId, listName) ?? [], p.sortBy, p.sortOrder);
+    const { sortBy, sortOrder } = effectiveSort(listName, p);
+    let rows = sortedRows(data.related(module, recordId, listName) ?? [], sortBy, sortOrder);
     if (p.ids) { const wanted = p.ids; rows = rows.filter((r) => wanted.has(r.id)); }
     if (list.module?.api_name === "Leads" && p.converted !== "both") {
       const converted = p.converted === "true";
@@ -394,8 +395,9 @@ interface RelatedParams {
   perPage: number;
   page: number | undefined;
   pageToken: string | undefined;
-  sortBy: string;
-  sortOrder: "asc" | "desc";
+  /** undefined: the list's own order (id, or the activity time in the chronological views). */
+  sortBy: string | undefined;
+  sortOrder: "asc" | "desc" | undefined;
   ids: Set<string> | undefined;
   converted: "true" | "false" | "both";
   ifModifiedSince: number | undefined;
@@ -416,10 +418,10 @@ function parseRelatedParams(q: URLSearchParams, ifModifiedSince: string | undefi
     throw new ZohoError(400, "AMBIGUITY_DURING_PROCESSING", "page and page_token cannot be used together", { ambiguity_due_to: ["page", "page_token"] });
   }
 
-  const sortBy = q.get("sort_by") ?? "id";
-  if (!SORT_BY.has(sortBy)) throw invalidParam("sort_by");
-  const sortOrder = q.get("sort_order") ?? "desc";
-  if (sortOrder !== "asc" && sortOrder !== "desc") throw invalidParam("sort_order");
+  const sortBy = q.get("sort_by") ?? undefined;
+  if (sortBy !== undefined && !SORT_BY.has(sortBy)) throw invalidParam("sort_by");
+  const sortOrder = q.get("sort_order") ?? undefined;
+  if (sortOrder !== undefined && sortOrder !== "asc" && sortOrder !== "desc") throw invalidParam("sort_order");
 
   const idsParam = q.get("ids");
   let ids: Set<string> | undefined;
@@ -453,9 +455,23 @@ function splitList(raw: string): string[] {
 }
 
 /** Everything a page token is bound to, normalised so equivalent requests match. */
+/**
+ * The order a list is read in. The chronological views follow the activities' own times when no
+ * sort_by is given: upcoming first for the open ones, most recent first for the closed ones. Other
+ * lists: Zoho's default, id desc.
+ */
+function effectiveSort(list: string, p: RelatedParams): { sortBy: string; sortOrder: "asc" | "desc" } {
+  const chronological = list.startsWith("Activities_Chronological_View") && p.sortBy === undefined;
+  return {
+    sortBy: p.sortBy ?? (chronological ? ACTIVITY_TIME : "id"),
+    sortOrder: p.sortOrder ?? (chronological && list === "Activities_Chronological_View" ? "asc" : "desc"),
+  };
+}
+
 function bindingOf(module: string, recordId: string, list: string, p: RelatedParams): string {
+  const { sortBy, sortOrder } = effectiveSort(list, p);
   const canonical = JSON.stringify([
-    module, recordId, list, [...new Set(p.fields)].sort(), p.perPage, p.sortBy, p.sortOrder,
+    module, recordId, list, [...new Set(p.fields)].sort(), p.perPage, sortBy, sortOrder,
     p.ids ? [...p.ids].sort() : null, p.converted, p.ifModifiedSince ?? null,
   ]);
   return createHash("sha256").update(canonical).digest("base64url").slice(0, 22);
@@ -501,12 +517,21 @@ function sortedRows(rows: readonly DemoRecord[], sortBy: string, order: "asc" | 
   const key = `${sortBy}:${order}`;
   let sorted = byKey.get(key);
   if (!sorted) {
-    const value = (r: DemoRecord) => (sortBy === "Created_Time" ? r.createdMs : sortBy === "Modified_Time" ? r.modifiedMs : 0);
+    const value = (r: DemoRecord) =>
+      sortBy === "Created_Time" ? r.createdMs : sortBy === "Modified_Time" ? r.modifiedMs : sortBy === ACTIVITY_TIME ? activityTime(r) : 0;
     const ascending = [...rows].sort((a, b) => value(a) - value(b) || compareIds(a.id, b.id));
     sorted = order === "asc" ? ascending : ascending.reverse();
     byKey.set(key, sorted);
   }
   return sorted;
+}
+
+/** Not a Zoho sort_by value: the demo's key for the chronological views' own order. */
+const ACTIVITY_TIME = "$activity_time";
+
+function activityTime(r: DemoRecord): number {
+  const when = r.data.Call_Start_Time ?? r.data.Start_DateTime ?? r.data.Due_Date;
+  return typeof when === "string" ? Date.parse(when) : 0;
 }
 
 function compareIds(a: string, b: string): number {
