@@ -7,8 +7,9 @@ import { registerRecordResource } from "./resources/record.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient } from "./zoho/client.js";
+import { moduleNameCompleter } from "./zoho/modules.js";
 import { InputError, ZohoError, deadlineExceeded } from "./zoho/errors.js";
-import { FieldCatalog, RelatedListCatalog } from "./zoho/metadata.js";
+import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "./zoho/metadata.js";
 
 export const SERVER_NAME = "zoho-crm-related-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -19,7 +20,7 @@ const INSTRUCTIONS =
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 export function createDeps(config: Config, logger = new Logger()): ToolDeps {
   const client = new ZohoClient(config, logger);
-  return { config, client, catalog: new RelatedListCatalog(client), fieldCatalog: new FieldCatalog(client), logger };
+  return { config, client, catalog: new RelatedListCatalog(client), fieldCatalog: new FieldCatalog(client), modules: new ModuleCatalog(client), logger };
 }
 
 /** The one place where any thrown error becomes an isError result a model can act on. */
@@ -89,8 +90,9 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
       },
     );
   }
-  registerRecordResource(server, deps.client);
-  registerWhatsRelatedPrompt(server);
+  const completeModule = moduleNameCompleter(deps.modules);
+  registerRecordResource(server, deps.client, completeModule);
+  registerWhatsRelatedPrompt(server, completeModule);
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has
   // introduced itself: nothing but the initialize answer may come before that.

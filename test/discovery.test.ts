@@ -344,6 +344,19 @@ describe("list_related_lists, prompt and completions", () => {
     expect(resource.completion.values).toEqual(["Accounts"]);
     const all = await h.client.complete({ ref: { type: "ref/prompt", name: "whats_related" }, argument: { name: "module_api_name", value: "" } });
     expect(all.completion.values).toEqual(expect.arrayContaining(["Leads", "Accounts", "Contacts", "Deals"]));
+    // The org's own modules, custom ones included, from the Modules API (cached).
+    const custom = await h.client.complete({ ref: { type: "ref/prompt", name: "whats_related" }, argument: { name: "module_api_name", value: "sh" } });
+    expect(custom.completion.values).toEqual(["Shipments"]);
+  });
+
+  it("without the Modules API scope, completes the standard module names", async () => {
+    const bare = await startHarness({ crm: { withoutScopes: ["ZohoCRM.settings.modules.READ"] } });
+    try {
+      const custom = await bare.client.complete({ ref: { type: "ref/prompt", name: "whats_related" }, argument: { name: "module_api_name", value: "s" } });
+      expect(custom.completion.values).toEqual(["Solutions", "Sales_Orders", "Services__s"]);
+    } finally {
+      await bare.close();
+    }
   });
 
   it("keeps tools/list compact: short descriptions, overview schema small", async () => {

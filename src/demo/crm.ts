@@ -9,7 +9,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { demoData, zohoTime, type DemoRecord } from "./seed.js";
-import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, relatedListsOf, type RelatedListMeta } from "./schema.js";
+import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, modulesList, relatedListsOf, type RelatedListMeta } from "./schema.js";
 
 export interface DemoCrmOptions {
   port?: number;               // default 0
@@ -220,6 +220,10 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       if (rest.length === 2 && first === "settings" && second === "fields") {
         requireScope("ZohoCRM.settings.fields.READ");
         return { status: 200, body: { fields: fieldsOf(moduleParam(q)) } };
+      }
+      if (rest.length === 2 && first === "settings" && second === "modules") {
+        requireScope("ZohoCRM.settings.modules.READ");
+        return { status: 200, body: { modules: modulesList() } };
       }
       if (rest.length === 3 && first === "settings" && second === "modules" && third) {
         requireScope("ZohoCRM.settings.modules.READ");

@@ -56,6 +56,7 @@ const MODULE_IDS: Record<string, string> = {
   Purchase_Orders: "4876876000000002205",
   Invoices: "4876876000000002207",
   Price_Books: "4876876000000002209",
+  Shipments: "4876876000001105001",
   // Not addressable as /crm/v7/{module}, but related lists point at them.
   Attachments: "4876876000000002211",
   Emails: "4876876000000002213",
@@ -67,6 +68,8 @@ export const CRM_MODULES: ReadonlySet<string> = new Set([
   "Leads", "Accounts", "Contacts", "Deals", "Campaigns", "Calls", "Tasks", "Events", "Notes",
   "Cases", "Products", "Quotes", "Invoices", "Sales_Orders", "Purchase_Orders", "Vendors",
   "Price_Books", "Solutions",
+  // A custom module, as orgs have: the Modules API lists it, completions offer it.
+  "Shipments",
 ]);
 
 /** Zoho's page: "The modules such as Documents and Projects are not supported in the current API". */
@@ -268,6 +271,7 @@ const NAME_FIELDS: Record<string, FieldSpec> = {
   Vendors: ["Vendor_Name", "Vendor Name", "text"],
   Price_Books: ["Price_Book_Name", "Price Book Name", "text"],
   Solutions: ["Solution_Title", "Solution Title", "text"],
+  Shipments: ["Name", "Shipment Name", "text"],
 };
 
 /**
@@ -279,6 +283,11 @@ const RELATED_LIST_COLUMNS: Record<string, string[]> = {
   Contacts: ["Full_Name", "Title", "Email", "Phone"],
   Deals: ["Deal_Name", "Stage", "Amount", "Closing_Date", "Contact_Name"],
 };
+
+/** GET /settings/modules: every module of the org, in the CRM's tab order. */
+export function modulesList(): Array<Record<string, unknown>> {
+  return [...CRM_MODULES].map((module) => ({ ...moduleSettingsOf(module), generated_type: module === "Shipments" ? "custom" : "default" }));
+}
 
 /** GET /settings/modules/{module}: the parts of Zoho's answer the server reads. */
 export function moduleSettingsOf(module: string): Record<string, unknown> {

@@ -1,6 +1,5 @@
 import { completable } from "@modelcontextprotocol/sdk/server/completable.js";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { completeModuleName } from "../zoho/modules.js";
 import { moduleApiName, recordId } from "../tools/schemas.js";
 
 /** The steps a model follows to answer "what's related to this record?" with the fewest calls. */
@@ -17,11 +16,10 @@ export function whatsRelatedText(module: string, id: string): string {
   ].join("\n");
 }
 
-// completable() marks the schema object itself (once only): give it its own copy, made once, so
-// the tools' shared module_api_name schema stays untouched.
-const moduleArgument = completable(moduleApiName.clone(), (typed) => completeModuleName(typed));
-
-export function registerWhatsRelatedPrompt(server: McpServer): void {
+export function registerWhatsRelatedPrompt(server: McpServer, completeModule: (typed: string | undefined) => Promise<string[]>): void {
+  // completable() marks the schema object itself (once only): each server gets its own copy, so
+  // the tools' shared module_api_name schema stays untouched.
+  const moduleArgument = completable(moduleApiName.clone(), (typed) => completeModule(typed));
   server.registerPrompt(
     "whats_related",
     {

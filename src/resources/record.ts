@@ -1,7 +1,6 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
-import { completeModuleName } from "../zoho/modules.js";
 
 export const RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}";
 
@@ -11,10 +10,10 @@ function compact(record: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** zohocrm://records/{module}/{id}: every resource link the tools hand out resolves here, via Get Record. */
-export function registerRecordResource(server: McpServer, client: ZohoClient): void {
+export function registerRecordResource(server: McpServer, client: ZohoClient, completeModule: (typed: string | undefined) => Promise<string[]>): void {
   server.registerResource(
     "zoho_record",
-    new ResourceTemplate(RECORD_URI_TEMPLATE, { list: undefined, complete: { module_api_name: completeModuleName } }),
+    new ResourceTemplate(RECORD_URI_TEMPLATE, { list: undefined, complete: { module_api_name: completeModule } }),
     {
       title: "Zoho CRM record",
       description: "One Zoho CRM record, read through Get Record (GET /crm/v7/{module}/{id}).",

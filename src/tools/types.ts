@@ -4,7 +4,7 @@ import type { z } from "zod";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import type { ZohoClient } from "../zoho/client.js";
-import type { FieldCatalog, RelatedListCatalog } from "../zoho/metadata.js";
+import type { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "../zoho/metadata.js";
 
 /** What every tool may use: the one Zoho client and the caches around it. */
 export interface ToolDeps {
@@ -12,6 +12,7 @@ export interface ToolDeps {
   client: ZohoClient;
   catalog: RelatedListCatalog;
   fieldCatalog: FieldCatalog;
+  modules: ModuleCatalog;
   logger: Logger;
 }
 

@@ -156,6 +156,29 @@ export class FieldCatalog {
   }
 }
 
+/**
+ * The org's own module API names (`GET /settings/modules`), custom modules included, for
+ * completions. Cached like the rest of the metadata; refused without ZohoCRM.settings.modules.READ.
+ */
+export class ModuleCatalog {
+  private readonly cache: MetadataCache<string[]>;
+
+  constructor(private readonly client: ZohoClient) {
+    this.cache = new MetadataCache(() => this.fetch());
+  }
+
+  names(): Promise<string[]> {
+    return this.cache.get("*");
+  }
+
+  private async fetch(): Promise<string[]> {
+    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }));
+    const raw = Array.isArray(body?.modules) ? (body.modules as Array<Record<string, unknown>>) : [];
+    // Modules the API does not serve (api_supported: false) would only answer NOT_SUPPORTED.
+    return raw.filter((m) => typeof m.api_name === "string" && m.api_name && m.api_supported !== false).map((m) => String(m.api_name));
+  }
+}
+
 /** A related list's `fields`: Zoho sends `[{api_name, id}]`; plain strings are accepted too. */
 function fieldNames(raw: unknown): string[] | null {
   if (!Array.isArray(raw)) return null;
