@@ -51,6 +51,19 @@ describe("get_related_records walk", () => {
     const empty = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Attachments" });
     expect(h.text(empty).split("\n")[0]).toBe(`Attachments of Leads ${DEMO.leadId}: 0 records. Fields: File_Name, Size, Owner, Created_Time`);
   });
+  test("with a cap of 1, a short list asked for many pages costs exactly one request", async () => {
+    const one = await startHarness({ env: { ZOHO_CONCURRENCY: "1" } });
+    try {
+      await one.call("list_related_lists", { module_api_name: "Leads" }); // metadata cached first
+      one.crm.resetStats();
+      const result = await one.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 2000 });
+      expect((result.structuredContent as { count: number }).count).toBe(7);
+      expect(one.crm.stats.requests.filter((r) => !r.path.includes("/settings/"))).toHaveLength(1);
+    } finally {
+      await one.close();
+    }
+  });
+
   test("a walk cut short by max_records says how to go on without losing or repeating a record", async () => {
     const notes = { module_api_name: "Accounts", record_id: DEMO.bulkAccountId, related_list_api_name: "Notes", fields: ["Note_Title"] };
     const ids = (r: { structuredContent?: unknown }) => (r.structuredContent as { records: Array<{ id: string }> }).records.map((x) => x.id);

@@ -49,6 +49,11 @@ export class ZohoClient {
   private readonly limit: LimitFunction;
   private readonly logger: Logger;
 
+  /** Most requests in flight at once (ZOHO_CONCURRENCY): a walk starts no more pages than this together. */
+  get concurrency(): number {
+    return this.config.concurrency;
+  }
+
   constructor(private readonly config: Config, logger: Logger) {
     this.logger = logger;
     this.tokens = new TokenManager(config, logger);

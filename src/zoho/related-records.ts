@@ -113,40 +113,47 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
     opts.onProgress?.(Math.min(fetched, maxRecords), maxRecords);
   };
 
-  // Pages 1..N together; the client's cap decides how many are in flight. Page 1 does not go
-  // first alone: that would add a whole round trip to every walk (four rounds instead of three for
-  // 2,000 records at the default cap of 4). When a page turns out to be the last, the pages after
-  // it are cancelled; those still queued behind the cap never reach Zoho, so a short list costs at
-  // most the cap's worth of extra requests, and only when the caller asked for more than one page.
+  // Pages 1..N by number, `width` at a time: each worker takes the next page when its last one is
+  // in. Page 1 does not go first alone (that would add a round trip: four rounds instead of three
+  // for 2,000 records at the default cap of 4). A page is only started after the page before it in
+  // that worker has answered, so once a page turns out to be the last, no later page starts and
+  // the ones in flight are cancelled: a short list costs at most width - 1 extra requests.
   let lastPage = plan.lastDiscretePage;
-  const controllers = new Map<number, AbortController>();
-  const tasks: Array<Promise<RelatedPage | null>> = [];
-  for (let page = 1; page <= plan.lastDiscretePage; page++) {
-    const controller = new AbortController();
-    controllers.set(page, controller);
-    const pageSignal = signal ? AbortSignal.any([signal, controller.signal]) : controller.signal;
-    tasks.push(
-      getRelatedRecordsPage(client, { ...base, page }, pageSignal).then(
-        (result) => {
-          requests++;
-          progress(result.records.length);
-          if (!result.more_records && page < lastPage) {
-            lastPage = page;
-            for (const [p, c] of controllers) if (p > page) c.abort();
-          }
-          return result;
-        },
-        (error: unknown) => {
-          if (page > lastPage && !signal?.aborted) return null; // cancelled by us: past the end
-          for (const c of controllers.values()) c.abort(); // the walk has failed: spend no more credits
-          throw error;
-        },
-      ),
-    );
-  }
-  const settled = await Promise.all(tasks);
+  let nextPage = 1;
+  const byPage = new Map<number, RelatedPage>();
+  const inFlight = new Map<number, AbortController>();
+  let failure: unknown;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && nextPage <= lastPage) {
+      const page = nextPage++;
+      const controller = new AbortController();
+      inFlight.set(page, controller);
+      try {
+        const result = await getRelatedRecordsPage(client, { ...base, page }, signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
+        requests++;
+        progress(result.records.length);
+        byPage.set(page, result);
+        if (!result.more_records && page < lastPage) {
+          lastPage = page;
+          for (const [p, c] of inFlight) if (p > page) c.abort();
+        }
+      } catch (error) {
+        if (page > lastPage && !signal?.aborted) continue; // cancelled by us: past the end
+        failure ??= error;
+        for (const c of inFlight.values()) c.abort(); // the walk has failed: spend no more credits
+      } finally {
+        inFlight.delete(page);
+      }
+    }
+  };
+  const width = Math.min(client.concurrency, plan.lastDiscretePage);
+  await Promise.all(Array.from({ length: width }, worker));
+  if (failure !== undefined) throw failure;
   const pages: RelatedPage[] = [];
-  for (const page of settled.slice(0, lastPage)) if (page) pages.push(page);
+  for (let page = 1; page <= lastPage; page++) {
+    const result = byPage.get(page);
+    if (result) pages.push(result);
+  }
   const first = pages[0]!;
 
   // Beyond record 2000 (or the last discrete page) only page_token works, never beside `page`.
