@@ -372,8 +372,16 @@ describe("against the demo CRM (refresh-token flow)", () => {
       expect(blind).toMatchObject({ code: "INVALID_DATA" });
     });
 
-    it("INVALID_DATA: hidden related list, unknown record", async () => {
-      expectZohoError(await call(h, "get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Social", fields: ["Name"] }), "INVALID_DATA", "the related list name given seems to be invalid", /hidden/);
+    it("a hidden related list is refused from the metadata, with the reason; Zoho's own answer is INVALID_DATA", async () => {
+      const hidden = await call(h, "get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Social", fields: ["Name"] });
+      expect(h.text(hidden)).toBe("Invalid input: related_list_api_name: Social is hidden in Accounts' layout (user_hidden), so Zoho does not serve it; a CRM administrator can show it again");
+      const blind = await h.deps.client.get(`Accounts/${DEMO.accountId}/Social`, { searchParams: { fields: "Name" } }).catch((e: unknown) => e);
+      expect(blind).toMatchObject({ code: "INVALID_DATA" });
+    });
+
+    it("INVALID_DATA: unknown record; a garbled page_token gets its own advice", async () => {
+      const garbled = await call(h, "get_related_records", { ...lead, related_list_api_name: "Notes", page_token: "garbage" });
+      expect(h.text(garbled)).toMatch(/^Zoho error INVALID_DATA \(HTTP 400\)[\s\S]*What to do: The page_token is not valid here/);
       expectZohoError(await call(h, "get_related_records", { module_api_name: "Leads", record_id: "123456789", related_list_api_name: "Notes" }), "INVALID_DATA", "the related id given seems to be invalid", /record id may not exist/);
     });
 

@@ -95,3 +95,37 @@ describe("get_related_records walk", () => {
     expect(h.crm.stats.requests.every((r) => r.path.startsWith("/crm/v7/settings/related_lists"))).toBe(true);
   });
 });
+
+describe("ZOHO_MAX_RECORDS bounds every call", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { ZOHO_MAX_RECORDS: "50" } });
+  });
+  afterAll(() => h.close());
+  const notes = { module_api_name: "Leads", record_id: DEMO.massImportLeadId, related_list_api_name: "Notes", fields: ["Note_Title"] };
+  const count = (r: { structuredContent?: unknown }) => (r.structuredContent as { count: number }).count;
+
+  test("one page asks for at most the cap, and a per_page above it is refused before any request", async () => {
+    h.crm.resetStats();
+    expect(count(await h.call("get_related_records", { ...notes, page: 1 }))).toBe(50);
+    expect(h.crm.stats.requests.find((r) => r.path.endsWith("/Notes"))?.query.per_page).toBe("50");
+    h.crm.resetStats();
+    const refused = await h.call("get_related_records", { ...notes, page: 1, per_page: 200 });
+    expect(h.text(refused)).toBe("Invalid input: per_page: 200 is above ZOHO_MAX_RECORDS (50), the most records one call may fetch");
+    expect(h.crm.stats.requests.filter((r) => r.path.endsWith("/Notes"))).toHaveLength(0);
+  });
+
+  test("a walk without max_records stops at the cap without claiming max_records was lowered", async () => {
+    const result = await h.call("get_related_records", notes);
+    expect(count(result)).toBe(50);
+    expect(h.text(result)).not.toContain("was lowered");
+    expect(h.text(await h.call("get_related_records", { ...notes, max_records: 500 }))).toContain("max_records was lowered to ZOHO_MAX_RECORDS (50).");
+  });
+
+  test("the overview asks each list for at most the cap, and says when a Leads list leaves converted leads out", async () => {
+    h.crm.resetStats();
+    const overview = await h.call("get_related_overview", { module_api_name: "Campaigns", record_id: DEMO.campaignId });
+    expect(h.crm.stats.requests.filter((r) => !r.path.includes("/settings/")).every((r) => r.query.per_page === "50")).toBe(true);
+    expect(h.text(overview)).toMatch(/^Leads: 4 not converted/m);
+  });
+});

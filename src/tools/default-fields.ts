@@ -101,15 +101,20 @@ export async function planList(
           deps.logger.log("warning", `related list metadata for ${parentModule} unavailable (${(error as Error).message}); assuming module ${relatedListApiName}`);
           return null;
         });
-  // The metadata answered and has no such list: Zoho would only say INVALID_DATA, after a request.
-  if (entry === undefined && !grouped && meta === undefined) {
-    throw notRelatedLists("related_list_api_name", [relatedListApiName], parentModule, await deps.catalog.lists(parentModule));
+  // The metadata answered and has no such list, or has it hidden: Zoho would only say
+  // INVALID_DATA, after a request.
+  if (meta === undefined && !grouped) {
+    if (entry === undefined) throw notRelatedLists("related_list_api_name", [relatedListApiName], parentModule, await deps.catalog.lists(parentModule));
+    if (entry && entry.status !== "visible") {
+      const why = entry.status === "scheduled_for_deletion" ? "is scheduled for deletion" : `is hidden in ${parentModule}' layout`;
+      throw new InputError(`related_list_api_name: ${relatedListApiName} ${why} (${entry.status}), so Zoho does not serve it; a CRM administrator can show it again`);
+    }
   }
   // Without metadata, the list's name matches the module for the standard lists (Notes, Contacts, Deals...).
   const module = entry?.module ?? relatedListApiName;
   const plan = (fields: string[], fields_source: FieldsSource): ListPlan => ({ module, grouped, fields, fields_source });
 
-  if (given) return plan(given, "given");
+  if (given) return plan([...new Set(given)], "given");
   if (grouped) return plan(ACTIVITY_FIELDS, "well-known");
   if (entry?.fields) return plan(entry.fields.slice(0, 50), "related list");
   // A list with no module of its own (e.g. Stage_History) has no module or field metadata to ask for.

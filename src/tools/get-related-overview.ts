@@ -103,10 +103,11 @@ async function readList(
   const plan = await planList(deps, parent, list.api_name, undefined, meta);
   const used = { fields: plan.fields, fields_source: plan.fields_source };
   try {
-    // A full page costs one request, like a page of per_list, and makes the count exact up to 200.
+    // A full page costs one request, like a page of per_list, and makes the count exact up to 200
+    // (or ZOHO_MAX_RECORDS, the most one call may fetch, when that is lower).
     const page = await getRelatedRecordsPage(
       deps.client,
-      { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: MAX_PER_PAGE },
+      { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: Math.min(MAX_PER_PAGE, deps.config.maxRecords) },
       extra.signal,
     );
     return [
@@ -159,7 +160,9 @@ function render(module: string, recordId: string, perList: number, overviews: Li
         const grouped = isActivityView(o.api_name);
         const fields = o.fields ?? [];
         const columns = grouped ? "" : `; columns: ${columnsOf(fields)}`;
-        lines.push(`${name}: ${count}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`);
+        // Zoho leaves converted leads out of a Leads list unless asked (converted=both).
+        const converted = o.module === "Leads" ? " not converted" : "";
+        lines.push(`${name}: ${count}${converted}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`);
         for (const r of o.records) {
           const recordModule = moduleOf(r, o.module ?? o.api_name);
           lines.push(`  ${grouped ? recordLine(r, fields, recordModule) : recordRow(r, fields)}`);

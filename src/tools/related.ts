@@ -1,7 +1,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { columnsOf, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
-import { getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
+import { InputError } from "../zoho/errors.js";
+import { MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
 import type { queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
@@ -23,7 +24,12 @@ export async function runRelatedQuery(
   deps: ToolDeps,
 ): Promise<CallToolResult> {
   const { config, client } = deps;
+  // ZOHO_MAX_RECORDS bounds what one call fetches, one page included.
+  if (args.per_page !== undefined && args.per_page > config.maxRecords) {
+    throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
+  }
   const { module: listModule, grouped, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
+  const onePage = args.page !== undefined || args.page_token !== undefined;
 
   const query: RelatedQuery = {
     module_api_name: args.module_api_name,
@@ -31,7 +37,8 @@ export async function runRelatedQuery(
     related_list_api_name: relatedListApiName,
     fields,
     page: args.page,
-    per_page: args.per_page,
+    // Zoho's own default page is 200 records: ask for fewer when the cap is lower.
+    per_page: args.per_page ?? (onePage && config.maxRecords < MAX_PER_PAGE ? config.maxRecords : undefined),
     page_token: args.page_token,
     ids: args.ids,
     sort_order: args.sort_order,
@@ -51,7 +58,6 @@ export async function runRelatedQuery(
             .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} records` } })
             .catch(() => undefined);
 
-  const onePage = args.page !== undefined || args.page_token !== undefined;
   const result = onePage
     ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), resume: null, per_page: args.per_page }
     : await walkRelatedRecords(client, query, { maxRecords, signal: extra.signal, onProgress });
@@ -106,7 +112,7 @@ function footer(o: {
   const { args, result } = o;
   if (result.not_modified) return `Nothing changed since ${args.if_modified_since} (HTTP 304).`;
   const notes: string[] = [];
-  if (!o.onePage && o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
+  if (!o.onePage && o.args.max_records !== undefined && o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
   const token = result.next_page_token ? ` page_token="${result.next_page_token}"` : "";
   if (!result.more_records) {
     notes.push(result.records.length === 0 ? "No related records." : "That is all of them.");

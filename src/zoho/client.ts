@@ -185,7 +185,12 @@ export class ZohoClient {
       const message = typeof body.message === "string" && body.message ? body.message : `Zoho answered HTTP ${status}`;
       const details = body.details && typeof body.details === "object" ? (body.details as Record<string, unknown>) : {};
       const retried = status === 429 || status >= 500 ? " (after retries)" : "";
-      const hint = code === "OAUTH_SCOPE_MISMATCH" ? scopeHint(new URL(error.request.url).pathname) : undefined;
+      const hint =
+        code === "OAUTH_SCOPE_MISMATCH"
+          ? scopeHint(new URL(error.request.url).pathname)
+          : code === "INVALID_DATA" && details.param_name === "page_token"
+            ? "The page_token is not valid here (garbled, another user's, or from another list): start again without page_token."
+            : undefined;
       return new ZohoError({ status, code, message: message + retried, details, hint, cause: error });
     }
     if (error instanceof TimeoutError) {
