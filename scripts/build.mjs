@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run build: tsc (type-check, and dist/ for the tests and the demo tour), then esbuild bundles
+// npm run build: tsc (type-check, and dist/ for the tests and scripts/demo.mjs), then esbuild bundles
 // the bin into one ESM file with no runtime dependencies. Splitting keeps the demo CRM (reached
 // only through `await import("./demo/crm.js")` in src/index.ts) in its own chunk, so a normal
 // start never parses it.

@@ -475,7 +475,7 @@ describe("faults and stats", () => {
 
   it("never writes to stdout (stdout is JSON-RPC in demo mode)", () => {
     const dir = new URL("../src/demo/", import.meta.url);
-    // Only the server's own files: a demo tour script may legitimately print.
+    // Only the server's own files (the demo tour, an MCP client, lives in scripts/).
     for (const file of ["crm.ts", "seed.ts", "schema.ts"]) {
       const source = readFileSync(new URL(file, dir), "utf8");
       expect(source, file).not.toMatch(/console\.|process\.stdout/);

@@ -1,17 +1,16 @@
 /**
- * `npm run demo`: starts the built server in demo mode as an MCP client would (a child process
+ * `npm run demo` (after the build): starts the built server in demo mode as an MCP client would (a child process
  * over stdio), calls each tool for the sample lead through the official MCP client, and prints
- * what comes back. This is a command, not the server: its stdout is its own.
+ * what comes back. This is an MCP client, never the server, and lives outside src/ for that reason: its stdout is its own.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { fileURLToPath } from "node:url";
-import { DEMO } from "./seed.js";
+import { DEMO } from "../dist/demo/seed.js";
 
 const out = (line = "") => process.stdout.write(`${line}\n`);
 
-function show(title: string, args: Record<string, unknown>, result: CallToolResult, links = 3): void {
+function show(title, args, result, links = 3) {
   out(`\n=== ${title} ${JSON.stringify(args)}`);
   const resourceLinks = result.content.filter((c) => c.type === "resource_link");
   for (const c of result.content) if (c.type === "text") out(c.text);
@@ -19,8 +18,8 @@ function show(title: string, args: Record<string, unknown>, result: CallToolResu
   if (resourceLinks.length > links) out(`[resource_link] ... ${resourceLinks.length - links} more`);
 }
 
-async function main(): Promise<void> {
-  const entry = fileURLToPath(new URL("../index.js", import.meta.url));
+async function main() {
+  const entry = fileURLToPath(new URL("../dist/index.js", import.meta.url));
   const transport = new StdioClientTransport({
     command: process.execPath,
     args: [entry, "--demo"],
@@ -34,7 +33,7 @@ async function main(): Promise<void> {
   out(`Connected to ${client.getServerVersion()?.name} ${client.getServerVersion()?.version} over stdio (demo CRM).`);
   out(`Tools: ${tools.map((t) => t.name).join(", ")}`);
 
-  const calls: Array<[string, Record<string, unknown>]> = [
+  const calls = [
     ["get_related_overview", { module_api_name: "Leads", record_id: DEMO.leadId }],
     ["get_related_overview", { module_api_name: "Accounts", record_id: DEMO.accountId, per_list: 2 }],
     ["list_related_lists", { module_api_name: "Leads" }],
@@ -47,9 +46,9 @@ async function main(): Promise<void> {
     ["get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Cases" }],
     ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes", page: 2, page_token: "x" }],
   ];
-  let firstLink: string | undefined;
+  let firstLink;
   for (const [name, args] of calls) {
-    const result = (await client.callTool({ name, arguments: args })) as CallToolResult;
+    const result = await client.callTool({ name, arguments: args });
     show(name, args, result);
     firstLink ??= result.content.find((c) => c.type === "resource_link")?.uri;
   }
@@ -63,7 +62,7 @@ async function main(): Promise<void> {
   await client.close();
 }
 
-main().catch((error: unknown) => {
+main().catch((error) => {
   process.stderr.write(`demo failed: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exit(1);
 });
