@@ -146,7 +146,7 @@ export async function signInWithBrowser(
   const signInPage = await browser.get(zohoUrl);
   if (signInPage.status !== 200) throw new Error(`demo sign-in page: HTTP ${signInPage.status}`);
   const signInForm = formOf(await signInPage.text());
-  const choice = options.zoho === "reject" ? { decision: "reject" } : { user: options.user ?? "patricia" };
+  const choice: Record<string, string> = options.zoho === "reject" ? { decision: "reject" } : { user: options.user ?? "patricia" };
   const afterSignIn = await browser.post(new URL(signInForm.action, zohoUrl).href, { ...signInForm.fields, ...choice });
   let callback = new URL(afterSignIn.headers.get("location") ?? "");
   if (options.tamperCallback) callback = options.tamperCallback(callback);

@@ -31,10 +31,11 @@ export type DemoSignInUserKey = keyof typeof DEMO_SIGNIN_USERS;
 export type DemoIdentity = "service" | DemoSignInUserKey;
 
 /** What each identity may read, for the CRM's handlers. */
-export function permissionsOf(identity: DemoIdentity): { readsInvoices: boolean; hiddenRecordIds: ReadonlySet<string> } {
-  if (identity === "service") return { readsInvoices: false, hiddenRecordIds: new Set() };
+export function permissionsOf(identity: DemoIdentity): { readsInvoices: boolean; listsInvoices: boolean; hiddenRecordIds: ReadonlySet<string> } {
+  // The self-client's service user: the Invoices list shows in the metadata, its records answer NO_PERMISSION.
+  if (identity === "service") return { readsInvoices: false, listsInvoices: true, hiddenRecordIds: new Set() };
   const user: DemoSignInUser = DEMO_SIGNIN_USERS[identity];
-  return { readsInvoices: user.readsInvoices, hiddenRecordIds: new Set(user.seesPrivateLeads ? [] : [DEMO.restrictedLeadId]) };
+  return { readsInvoices: user.readsInvoices, listsInvoices: user.readsInvoices, hiddenRecordIds: new Set(user.seesPrivateLeads ? [] : [DEMO.restrictedLeadId]) };
 }
 
 interface PendingCode {

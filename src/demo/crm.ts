@@ -252,8 +252,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       if (rest.length === 1 && first === "org") return { status: 200, body: { org: [ORG] } };
       if (rest.length === 2 && first === "settings" && second === "related_lists") {
         requireScope("ZohoCRM.settings.related_lists.READ");
-        // Zoho leaves out the lists of modules the user's profile cannot read.
-        const lists = relatedListsOf(moduleParam(q)).filter((l) => can.readsInvoices || l.module?.api_name !== "Invoices");
+        // Zoho leaves out the lists of modules the user's profile cannot read (the signed-in sales rep).
+        const lists = relatedListsOf(moduleParam(q)).filter((l) => can.listsInvoices || l.module?.api_name !== "Invoices");
         return { status: 200, body: { related_lists: lists } };
       }
       if (rest.length === 2 && first === "settings" && second === "fields") {

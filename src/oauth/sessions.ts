@@ -13,6 +13,8 @@ import type { VerifiedSignIn } from "./provider.js";
  */
 export class UserTokens implements TokenSource {
   readonly canRefresh = false;
+  /** Refreshing is the MCP client's business (through /token): never here. */
+  readonly refreshes = 0;
   apiDomain: string | undefined;
   private refused: string | undefined;
 

@@ -45,6 +45,8 @@ const REFRESHABLE_401 = new Set(["INVALID_TOKEN", "AUTHENTICATION_FAILURE"]);
 export interface TokenSource {
   readonly canRefresh: boolean;
   readonly apiDomain: string | undefined;
+  /** Refreshes this source made (figures for tests and the benchmark). */
+  readonly refreshes: number;
   get(): Promise<string>;
   confirm(token: string | undefined): void;
   refreshMayHelp(token: string | undefined): boolean;
