@@ -52,8 +52,18 @@ export interface Config {
   callTimeoutMs: number;
 }
 
+/** Loopback hosts: the demo CRM and tests, where plain http carries nothing off the machine. */
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+// Tokens and secrets travel to these URLs: plain http only where it cannot leave the machine.
 const url = z
   .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .refine((u) => !URL.canParse(u) || new URL(u).protocol === "https:" || isLoopback(new URL(u).hostname), {
+    error: "must be an https URL (plain http only for a loopback address such as http://127.0.0.1:8080)",
+  })
   .transform((u) => u.replace(/\/+$/, ""));
 
 const positiveInt = (max: number) =>

@@ -85,3 +85,14 @@ describe("refusals name the variable and never echo a secret", () => {
     expect((error as Error).message).not.toContain("s3cr3t-value-123");
   });
 });
+
+describe("plain http only on loopback", () => {
+  test.each(["ZOHO_ACCOUNTS_URL", "ZOHO_API_DOMAIN"])("%s=http://accounts.example.com is refused, naming the variable", (name) => {
+    expect(() => loadConfig({ ...creds, [name]: "http://accounts.example.com" })).toThrow(
+      new ConfigError(`${name} must be an https URL (plain http only for a loopback address such as http://127.0.0.1:8080)`),
+    );
+  });
+  test.each(["http://127.0.0.1:8080", "http://localhost:3000", "http://[::1]:9000", "https://accounts.example.com"])("%s is accepted", (value) => {
+    expect(loadConfig({ ...creds, ZOHO_ACCOUNTS_URL: value, ZOHO_API_DOMAIN: value }).accountsUrl).toBe(value);
+  });
+});

@@ -149,7 +149,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     const now = Date.now();
     if (now - refreshWindow.start >= refreshLimit.windowMs) refreshWindow = { start: now, count: 0 };
     if (refreshWindow.count >= refreshLimit.max) {
-      return sendJson(res, 400, { error: "Access Denied", error_description: "You have made too many requests continuously. Please try again after some time." });
+      // HTTP 200, like Zoho (Kaizen #43: "the status code ... remains 200").
+      return sendJson(res, 200, { error_description: "You have made too many requests continuously. Please try again after some time.", error: "Access Denied", status: "failure" });
     }
     refreshWindow.count++;
     stats.tokensIssued++;

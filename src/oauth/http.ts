@@ -7,7 +7,8 @@ import { clientRegistrationHandler } from "@modelcontextprotocol/sdk/server/auth
 import { revocationHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/revoke.js";
 import { tokenHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/token.js";
 import { createOAuthMetadata } from "@modelcontextprotocol/sdk/server/auth/router.js";
-import { ConfigError, DATA_CENTERS, type Config } from "../config.js";
+import { ConfigError, type Config } from "../config.js";
+import { apiDomainAccepted } from "../zoho/auth.js";
 import type { Logger } from "../log.js";
 import type { ToolDeps } from "../tools/types.js";
 import type { ClientStoreOptions } from "./clients.js";
@@ -77,11 +78,6 @@ const OWNED_PATHS = new Set([
   "/oauth/callback",
 ]);
 
-/** Zoho API hosts a user's api_domain may name: www/sandbox/developer.zohoapis.{a Zoho DC's TLD}. */
-const ZOHO_API_HOST = new RegExp(
-  `^https://(www|sandbox|developer)\\.zohoapis\\.(${Object.values(DATA_CENTERS).map((dc) => dc.tld.replace(".", "\\.")).join("|")})$`,
-);
-
 export class SignInHttp {
   readonly sessions: UserSessions;
   private app: express.Express | undefined;
@@ -112,7 +108,9 @@ export class SignInHttp {
       publicUrl,
       zoho: { clientId: auth.clientId, clientSecret: auth.clientSecret, accountsUrl: this.config.accountsUrl, timeoutMs: this.config.timeoutMs },
       pinnedApiDomain: this.config.apiDomainPinned ? this.config.apiDomain : undefined,
-      acceptApiDomain: (apiDomain) => (apiDomain && ZOHO_API_HOST.test(apiDomain) ? apiDomain : undefined),
+      // The same rule as the self-client's: an https Zoho API host (a loopback one only beside a loopback accounts server).
+      acceptApiDomain: (apiDomain, accountsServer) =>
+        apiDomain && apiDomainAccepted(apiDomain, { accountsUrl: accountsServer, apiDomain: this.config.apiDomain, apiDomainPinned: false }) ? apiDomain : undefined,
       logger: this.logger,
       ...(this.settings.clients ? { clients: this.settings.clients } : {}),
     });

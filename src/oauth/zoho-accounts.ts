@@ -1,4 +1,5 @@
 import { DATA_CENTERS } from "../config.js";
+import { tokenLifetimeMs } from "../zoho/auth.js";
 import { loadKy } from "../zoho/ky.js";
 
 /**
@@ -139,12 +140,11 @@ async function tokenRequest(settings: ZohoAccountsSettings, accountsServer: stri
     const code = typeof body.error === "string" ? body.error.replace(/[^\w .-]/g, "").slice(0, 60) : "no access_token";
     throw new AccountsError(code, `Zoho refused: ${code}`);
   }
-  const expires = Number(body.expires_in_sec ?? body.expires_in ?? 3600);
   return {
     accessToken: body.access_token,
     refreshToken: typeof body.refresh_token === "string" && body.refresh_token ? body.refresh_token : undefined,
-    // Zoho's expires_in has been seen in milliseconds on old accounts servers: expires_in_sec first.
-    expiresInSeconds: Number.isFinite(expires) && expires > 0 ? (expires > 86_400 ? Math.floor(expires / 1000) : expires) : 3600,
+    // Read as the self-client's refresh reads it (expires_in is milliseconds beside expires_in_sec).
+    expiresInSeconds: Math.floor(tokenLifetimeMs(body) / 1000),
     apiDomain: typeof body.api_domain === "string" && body.api_domain ? body.api_domain.replace(/\/+$/, "") : undefined,
   };
 }
