@@ -162,4 +162,21 @@ describe("the npm tarball", () => {
     expect(notes.isError).toBeFalsy();
     expect(stderr).toContain("demo mode");
   }, 60_000);
+
+  it("runs straight from the tarball as the README shows: npx -y --package=./<tarball> zoho-crm-related-mcp", async () => {
+    const folder = join(tmp, "npx-from-tarball");
+    mkdirSync(folder);
+    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", folder], { cwd: root, env: cleanEnv });
+    const [{ filename }] = JSON.parse(stdout) as { filename: string }[];
+    expect(filename).toBe(`${pkg.name}-${pkg.version}.tgz`); // the name the README uses
+    // A cache of its own: nothing from an earlier run (or the registry) can stand in for the tarball.
+    const env = { ...cleanEnv, npm_config_cache: join(tmp, "npx-cache"), npm_config_offline: "true" };
+    const npx = ["-y", `--package=./${filename}`, "zoho-crm-related-mcp"];
+    const version = await run("npx", [...npx, "--version"], { cwd: folder, env });
+    expect(version.stdout).toBe(`${pkg.version}\n`);
+
+    const { tools, notes } = await exercise(new StdioClientTransport({ command: "npx", args: [...npx, "--demo"], cwd: folder, env, stderr: "pipe" }));
+    expect(tools).toEqual(TOOLS.map((t) => t.name));
+    expect(notes.isError).toBeFalsy();
+  }, 90_000);
 });
