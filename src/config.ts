@@ -111,6 +111,18 @@ export class ConfigError extends Error {
 }
 
 /**
+ * ZOHO_DEMO: `1` or `true` serves the demo CRM. The .mcpb's "Demo mode" switch is a boolean, which
+ * MCPB hosts pass as "true" or "false"; any other value is a typo worth stopping for, since
+ * guessing either way would serve the wrong CRM.
+ */
+export function demoRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.ZOHO_DEMO?.trim().toLowerCase();
+  if (value === undefined || isUnset(value) || value === "0" || value === "false") return false;
+  if (value === "1" || value === "true") return true;
+  throw new ConfigError("ZOHO_DEMO must be 1 or true (serve the demo CRM), or 0, false or unset");
+}
+
+/**
  * Reads the configuration from the environment. Empty strings count as unset, because MCP clients
  * pass optional settings through as "", and so do "null" and an unfilled `${user_config.x}`, which
  * MCPB hosts may pass for a field the user cleared.
@@ -148,7 +160,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { sign
     auth = { kind: "static", accessToken: e.ZOHO_ACCESS_TOKEN };
   } else {
     throw new ConfigError(
-      "ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing (or set ZOHO_ACCESS_TOKEN); run with --demo to try the server without a Zoho account",
+      "ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing (or set ZOHO_ACCESS_TOKEN); run with --demo (or ZOHO_DEMO=1, the .mcpb's Demo mode) to try the server without a Zoho account",
     );
   }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, secretsOf, type Config } from "./config.js";
+import { ConfigError, demoRequested, loadConfig, secretsOf, type Config } from "./config.js";
 import { Logger, redact, registerSecret } from "./log.js";
 import { SERVER_VERSION, createDeps } from "./server.js";
 import type { HttpOptions } from "./transports/http.js";
@@ -42,12 +42,13 @@ async function main(): Promise<void> {
   if (oauth && !flags.http) exit(2, `--oauth (MCP_OAUTH=1) needs --http\n${USAGE}`);
 
   const logger = new Logger();
-  const demo = flags.demo || process.env.ZOHO_DEMO === "1";
+  let demo = false;
   let config: Config;
   let http: HttpOptions | undefined;
   let signInSettings: import("./oauth/http.js").SignInSettings | undefined;
   let closeDemo = async () => {};
   try {
+    demo = flags.demo || demoRequested();
     if (flags.http) {
       // Checked before anything starts: an unsafe bind must not get as far as the demo CRM.
       const { loadHttpOptions } = await import("./transports/http.js");
