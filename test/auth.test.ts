@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, expect, test } from "vitest";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { Logger } from "../src/log.js";
-import { TokenManager } from "../src/zoho/auth.js";
+import { TokenManager, apiDomainAccepted } from "../src/zoho/auth.js";
+import { scopeHint } from "../src/zoho/errors.js";
 import { CANARY } from "./helpers.js";
 
 /** An accounts server that answers whatever the test puts in `next`, counting requests. */
@@ -54,4 +55,70 @@ test("Zoho's verdict on the credentials (HTTP 200 with error) is remembered: no 
   expect(error?.message).not.toContain(CANARY.refreshToken);
   expect(await failure(t)).toMatchObject({ code: "TOKEN_REFRESH_FAILED" });
   expect(requests).toBe(1);
+});
+
+describe("api_domain: only a Zoho API host may receive the access token", () => {
+  const tokensFor = (accountsUrl: string, extra: Record<string, string> = {}) =>
+    new TokenManager(
+      loadConfig({ ZOHO_CLIENT_ID: CANARY.clientId, ZOHO_CLIENT_SECRET: CANARY.clientSecret, ZOHO_REFRESH_TOKEN: CANARY.refreshToken, ZOHO_ACCOUNTS_URL: accountsUrl, ...extra }),
+      new Logger(false),
+    );
+
+  test.each([
+    "https://www.zohoapis.eu",
+    "https://www.zohoapis.com.au",
+    "https://sandbox.zohoapis.com",
+    "https://www.zohoapis.ca",
+  ])("%s is accepted", async (apiDomain) => {
+    const t = tokensFor(url);
+    next = { status: 200, type: "application/json", body: JSON.stringify({ access_token: "1000.ok.token", expires_in: 3600, api_domain: apiDomain }) };
+    expect(await t.get()).toBe("1000.ok.token");
+    expect(t.apiDomain).toBe(apiDomain);
+  });
+
+  test.each([
+    "https://evil.example.com",
+    "http://www.zohoapis.com",
+    "https://zohoapis.com.evil.example",
+    "https://www.zohoapis.com.attacker.io",
+    "https://user@www.zohoapis.com",
+    "not a url",
+  ])("%s is refused: UNTRUSTED_API_DOMAIN, the token goes nowhere", async (apiDomain) => {
+    const t = tokensFor(url);
+    next = { status: 200, type: "application/json", body: JSON.stringify({ access_token: "1000.stolen.token", expires_in: 3600, api_domain: apiDomain }) };
+    const error = await failure(t);
+    expect(error).toMatchObject({ code: "UNTRUSTED_API_DOMAIN" });
+    expect(error?.message).toContain(`named api_domain ${JSON.stringify(apiDomain)}`);
+    expect(t.apiDomain).toBeUndefined();
+    expect(t.renewsAt).toBeUndefined();
+  });
+
+  test("a loopback api_domain only from a loopback accounts server (the demo, tests)", async () => {
+    const t = tokensFor(url);
+    next = { status: 200, type: "application/json", body: JSON.stringify({ access_token: "1000.local.token", expires_in: 3600, api_domain: "http://127.0.0.1:9" }) };
+    expect(await t.get()).toBe("1000.local.token");
+    expect(apiDomainAccepted("http://127.0.0.1:9", { accountsUrl: "https://accounts.zoho.com", apiDomain: "https://www.zohoapis.com", apiDomainPinned: false })).toBe(false);
+  });
+
+  test("the pinned ZOHO_API_DOMAIN is accepted as named", () => {
+    expect(apiDomainAccepted("https://crm.example.internal", { accountsUrl: "https://accounts.zoho.com", apiDomain: "https://crm.example.internal", apiDomainPinned: true })).toBe(true);
+    expect(apiDomainAccepted("https://crm.example.internal", { accountsUrl: "https://accounts.zoho.com", apiDomain: "https://www.zohoapis.com", apiDomainPinned: false })).toBe(false);
+  });
+});
+
+describe("scope hints use Zoho's scope names", () => {
+  test.each([
+    ["/crm/v7/Sales_Orders/1/Notes", "ZohoCRM.modules.salesorders.READ and ZohoCRM.modules.notes.READ"],
+    ["/crm/v7/Purchase_Orders/1/Attachments", "ZohoCRM.modules.purchaseorders.READ and the one for the module the Attachments list holds"],
+    ["/crm/v7/Price_Books/1/Products", "ZohoCRM.modules.pricebooks.READ and ZohoCRM.modules.products.READ"],
+    ["/crm/v7/Projects_X/1/Contacts", "ZohoCRM.modules.custom.READ and ZohoCRM.modules.contacts.READ"],
+    ["/crm/v7/Leads/1/Notes", "ZohoCRM.modules.leads.READ and ZohoCRM.modules.notes.READ"],
+    ["/crm/v7/Leads/1/Leads", "ZohoCRM.modules.leads.READ, then"],
+    ["/crm/v7/Deals/1", "ZohoCRM.modules.deals.READ, then"],
+  ])("%s", (path, scopes) => {
+    expect(scopeHint(path)).toContain(`grant ZohoCRM.modules.READ, or ${scopes}`);
+  });
+  test("settings lists", () => {
+    expect(scopeHint("/crm/v7/settings/related_lists")).toBe("The OAuth client lacks ZohoCRM.settings.related_lists.READ: grant it, then create a new refresh token with it. Retrying will not help.");
+  });
 });

@@ -118,7 +118,7 @@ describe("get_related_overview against the demo CRM", () => {
     expect(requestsOf(h).lists.some((r) => r.path.endsWith("/Social"))).toBe(false);
 
     const text = h.text(result);
-    expect(text).toMatch(/^Cases: not readable, OAUTH_SCOPE_MISMATCH: .*ZohoCRM\.modules\.Cases\.READ.*$/m);
+    expect(text).toMatch(/^Cases: not readable, OAUTH_SCOPE_MISMATCH: .*ZohoCRM\.modules\.cases\.READ.*$/m);
     expect(text).toMatch(/^Invoices: not readable, NO_PERMISSION: .*$/m);
     expect(text).toMatch(/^Quotes: not readable, AUTHORIZATION_FAILED: .*$/m);
     expect(text).toMatch(/^Social: skipped, user hidden$/m);

@@ -77,8 +77,8 @@ export const UNSUPPORTED_MODULES: ReadonlySet<string> = new Set(["Documents", "P
 
 /** Modules whose data the demo user may not read, each failing the way Zoho documents it. */
 export const RESTRICTED_MODULES: Readonly<Record<string, { status: number; code: string; message: string; details: Record<string, unknown> }>> = {
-  // The demo client was created without ZohoCRM.modules.Cases.READ (nor modules.ALL for Cases).
-  Cases: { status: 401, code: "OAUTH_SCOPE_MISMATCH", message: "invalid oauth scope to access this URL", details: { required_scope: "ZohoCRM.modules.Cases.READ" } },
+  // The demo client was created without ZohoCRM.modules.cases.READ (nor modules.ALL for Cases).
+  Cases: { status: 401, code: "OAUTH_SCOPE_MISMATCH", message: "invalid oauth scope to access this URL", details: { required_scope: "ZohoCRM.modules.cases.READ" } },
   // The demo user's profile has no read permission on Invoices.
   Invoices: { status: 403, code: "NO_PERMISSION", message: "permission denied", details: { permissions: ["Crm_Implied_View_Invoices"] } },
   // The demo user's role lacks the privilege to read related Quotes.

@@ -1,4 +1,4 @@
-import type { Config } from "../config.js";
+import { isLoopback, type Config } from "../config.js";
 import { registerSecret, type Logger } from "../log.js";
 import { ZohoError } from "./errors.js";
 import { loadKy } from "./ky.js";
@@ -10,8 +10,11 @@ interface CachedToken {
   worked: boolean;
 }
 
-/** After Zoho blocks refreshes, do not ask again for a while: each ask extends the block. */
-const RATE_LIMIT_COOLDOWN_MS = 60_000;
+/**
+ * After Zoho says "too many requests", it blocks new tokens for about ten minutes, and every ask
+ * during the block may extend it: ask nothing for the whole ten minutes.
+ */
+export const RATE_LIMIT_BLOCK_MS = 10 * 60_000;
 /**
  * After the accounts server refuses the refresh token itself (invalid_code, invalid_client), asking
  * again with the same settings gets the same answer and spends one of Zoho's ten tokens per ten
@@ -42,6 +45,11 @@ export class TokenManager {
     if (config.auth.kind === "static") registerSecret(config.auth.accessToken);
   }
 
+  /** When the cached token is due for renewal (epoch ms), or undefined when none is cached. */
+  get renewsAt(): number | undefined {
+    return this.current?.expiresAt;
+  }
+
   get canRefresh(): boolean {
     return this.config.auth.kind === "refresh";
   }
@@ -52,6 +60,8 @@ export class TokenManager {
       if (this.staticExpired) throw accessTokenExpired();
       return auth.accessToken;
     }
+    // Per-user sign-in: the process has no Zoho identity of its own; each user's client has theirs.
+    if (auth.kind === "signin") throw new Error("unreachable: in sign-in mode every Zoho request uses the user's own token");
     if (this.current && Date.now() < this.current.expiresAt) return this.current.value;
     this.inflight ??= this.refresh().finally(() => {
       this.inflight = undefined;
@@ -134,7 +144,7 @@ export class TokenManager {
       const error = String(body.error ?? "no access_token in the answer");
       const description = typeof body.error_description === "string" ? body.error_description : "";
       if (/access denied|too many requests/i.test(`${error} ${description}`)) {
-        this.blockedUntil = Date.now() + RATE_LIMIT_COOLDOWN_MS;
+        this.blockedUntil = Date.now() + RATE_LIMIT_BLOCK_MS;
         this.logger.log("warning", "Zoho refused to issue another access token: refresh limit reached");
         throw rateLimited(this.blockedUntil);
       }
@@ -145,17 +155,67 @@ export class TokenManager {
       this.refusal = { until: Date.now() + REFUSAL_COOLDOWN_MS, error: refused };
       throw refused;
     }
-    this.refusal = undefined;
     registerSecret(token);
 
-    const expiresIn = Number(body.expires_in ?? body.expires_in_sec ?? 3600);
+    // Only a Zoho API host may receive the token: a wrong or tampered api_domain would get it.
+    let apiDomain: string | undefined;
+    if (typeof body.api_domain === "string" && body.api_domain) {
+      apiDomain = body.api_domain.replace(/\/+$/, "");
+      if (!apiDomainAccepted(apiDomain, this.config)) {
+        const refused = new ZohoError({
+          code: "UNTRUSTED_API_DOMAIN",
+          message: `the accounts server ${this.config.accountsUrl} named api_domain ${JSON.stringify(apiDomain)}, which is not an https Zoho API host (*.zohoapis.{com,eu,in,com.au,jp,com.cn,ca,sa,uk}); the access token is not sent there`,
+        });
+        this.refusal = { until: Date.now() + REFUSAL_COOLDOWN_MS, error: refused };
+        throw refused;
+      }
+    }
+    this.refusal = undefined;
+
+    const lifetimeMs = tokenLifetimeMs(body);
     // Refresh a minute early (or a tenth of a short lifetime) so no request leaves with a token
     // that dies on the way.
-    const marginMs = Math.min(60_000, expiresIn * 100);
-    this.current = { value: token, expiresAt: Date.now() + expiresIn * 1000 - marginMs, worked: false };
-    if (typeof body.api_domain === "string" && body.api_domain) this.apiDomain = body.api_domain.replace(/\/+$/, "");
+    const marginMs = Math.min(60_000, lifetimeMs / 10);
+    this.current = { value: token, expiresAt: Date.now() + lifetimeMs - marginMs, worked: false };
+    if (apiDomain) this.apiDomain = apiDomain;
     return token;
   }
+}
+
+/**
+ * The token's lifetime in milliseconds, read as Zoho's SDKs read it: when the answer also carries
+ * `expires_in_sec`, `expires_in` is already in milliseconds; otherwise it is in seconds. Absent or
+ * unreadable: Zoho's documented hour.
+ */
+export function tokenLifetimeMs(body: Record<string, unknown>): number {
+  const number = (v: unknown) => (typeof v === "number" || (typeof v === "string" && v.trim() !== "") ? Number(v) : NaN);
+  const inMs = "expires_in_sec" in body ? number(body.expires_in) : NaN;
+  const ms = !Number.isNaN(inMs) ? inMs : "expires_in_sec" in body ? number(body.expires_in_sec) * 1000 : number(body.expires_in) * 1000;
+  return Number.isFinite(ms) && ms > 0 ? ms : 3_600_000;
+}
+
+/** Zoho's API domains, one per data center; the host is `www.`, `sandbox.` or `developer.` under one. */
+const ZOHO_API_DOMAINS = ["zohoapis.com", "zohoapis.eu", "zohoapis.in", "zohoapis.com.au", "zohoapis.jp", "zohoapis.com.cn", "zohoapis.ca", "zohoapis.sa", "zohoapis.uk"];
+
+
+/**
+ * Whether a token answer's api_domain may receive the access token: an https host under a known
+ * Zoho API domain, or exactly the ZOHO_API_DOMAIN the user set, or (for tests and the demo, whose
+ * accounts server is itself on loopback) a loopback URL.
+ */
+export function apiDomainAccepted(apiDomain: string, config: Pick<Config, "accountsUrl" | "apiDomain" | "apiDomainPinned">): boolean {
+  let url: URL;
+  try {
+    url = new URL(apiDomain);
+  } catch {
+    return false;
+  }
+  if (config.apiDomainPinned && apiDomain === config.apiDomain) return true;
+  if (url.protocol === "https:" && !url.username && !url.password && (url.pathname === "/" || url.pathname === "")) {
+    const host = url.hostname.toLowerCase();
+    if (ZOHO_API_DOMAINS.some((d) => host === d || host.endsWith(`.${d}`))) return true;
+  }
+  return isLoopback(url.hostname) && isLoopback(new URL(config.accountsUrl).hostname);
 }
 
 function jsonObject(text: string): Record<string, unknown> | undefined {

@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { TokenManager, accessTokenExpired } from "./auth.js";
-import { ZohoError, deadlineExceeded, scopeHint } from "./errors.js";
+import { ZohoError, deadlineExceeded, isErrorEntry, scopeHint, zohoErrorOf, type ZohoErrorBody } from "./errors.js";
 import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
@@ -39,25 +39,53 @@ export interface RequestOptions {
 const REFRESHABLE_401 = new Set(["INVALID_TOKEN", "AUTHENTICATION_FAILURE"]);
 
 /**
+ * Where the client's access tokens come from: the process's own TokenManager (self-client), or in
+ * per-user sign-in mode one user's token (src/oauth/sessions.ts).
+ */
+export interface TokenSource {
+  readonly canRefresh: boolean;
+  readonly apiDomain: string | undefined;
+  /** Refreshes this source made (figures for tests and the benchmark). */
+  readonly refreshes: number;
+  /** When the cached token is due for renewal (epoch ms), if this source renews tokens. */
+  readonly renewsAt?: number | undefined;
+  get(): Promise<string>;
+  confirm(token: string | undefined): void;
+  refreshMayHelp(token: string | undefined): boolean;
+  invalidate(token: string | undefined): void;
+  /** The error for a token Zoho refused that cannot be refreshed here. */
+  refusedError?(status: number): ZohoError;
+}
+
+/** Per-user clients (sign-in mode) share the process's cap and get their own share of it. */
+export interface ClientParts {
+  tokens: TokenSource;
+  /** Wraps each attempt: the process-wide cap, and the user's fair share of it. */
+  limit: LimitFunction;
+  /** How many requests this client may have in flight (its share of ZOHO_CONCURRENCY). */
+  concurrency: number;
+}
+
+/**
  * The one HTTP client for Zoho CRM: ky with the OAuth header from a hook, ky's own retry for
  * 429/5xx (Retry-After honoured) and for one timeout, a per-attempt timeout, and one concurrency
  * cap for the whole process around every attempt.
  */
 export class ZohoClient {
-  readonly tokens: TokenManager;
+  readonly tokens: TokenSource;
   private http: Promise<KyInstance> | undefined;
   private readonly limit: LimitFunction;
   private readonly logger: Logger;
 
   /** Most requests in flight at once (ZOHO_CONCURRENCY): a walk starts no more pages than this together. */
   get concurrency(): number {
-    return this.config.concurrency;
+    return this.parts?.concurrency ?? this.config.concurrency;
   }
 
-  constructor(private readonly config: Config, logger: Logger) {
+  constructor(private readonly config: Config, logger: Logger, private readonly parts?: ClientParts) {
     this.logger = logger;
-    this.tokens = new TokenManager(config, logger);
-    this.limit = pLimit(config.concurrency);
+    this.tokens = parts?.tokens ?? new TokenManager(config, logger);
+    this.limit = parts?.limit ?? pLimit(config.concurrency);
   }
 
   /** The one ky instance, created with the first request (see ky.ts). */
@@ -151,10 +179,34 @@ export class ZohoClient {
         },
       });
       if (response.status === 204 || response.status === 304) return { status: response.status, body: null };
-      return { status: response.status, body: parseJson(await response.text(), response.status) };
+      const body = parseJson(await response.text(), response.status);
+      // Zoho also answers errors with HTTP 200: `{"data":[{"code",...,"status":"error"}]}`.
+      const refused = zohoErrorOf(body, true);
+      if (refused) throw this.fromZoho(response.status, refused, `${prefixUrl}/${path}`);
+      if (body && Array.isArray(body.data) && body.data.some(isErrorEntry)) {
+        // Records and errors in one answer (not documented for reads): keep the records, say what was left out.
+        const errors = body.data.filter(isErrorEntry) as Array<{ code: string }>;
+        this.logger.log("warning", `Zoho answered ${describe(`${prefixUrl}/${path}`)} with ${errors.length} error entr${errors.length === 1 ? "y" : "ies"} among the records (${[...new Set(errors.map((e) => e.code))].join(", ")}); they are left out`);
+        body.data = body.data.filter((e) => !isErrorEntry(e));
+      }
+      return { status: response.status, body };
     } catch (error) {
       throw await this.toZohoError(error, options.signal);
     }
+  }
+
+  /** The one way a Zoho verdict (any status, either body form) becomes a ZohoError: code, message, what to do. */
+  private fromZoho(status: number, zoho: ZohoErrorBody, url: string, cause?: unknown): ZohoError {
+    const { code, details } = zoho;
+    const message = zoho.message || `Zoho answered HTTP ${status}`;
+    const retried = status === 429 || status >= 500 ? " (after retries)" : "";
+    const hint =
+      code === "OAUTH_SCOPE_MISMATCH"
+        ? scopeHint(new URL(url).pathname)
+        : code === "INVALID_DATA" && details.param_name === "page_token"
+          ? "The page_token is not valid here (garbled, another user's, or from another list): start again without page_token."
+          : undefined;
+    return new ZohoError({ status, code, message: message + retried, details, hint, cause });
   }
 
   private async toZohoError(error: unknown, signal: AbortSignal | undefined): Promise<unknown> {
@@ -171,27 +223,18 @@ export class ZohoClient {
     if (error instanceof HTTPError) {
       const status = error.response.status;
       const text = await error.response.text().catch(() => "");
-      let body: Record<string, unknown> = {};
+      let body: unknown;
       try {
-        body = JSON.parse(text) as Record<string, unknown>;
+        body = JSON.parse(text);
       } catch {
         /* a non-JSON error page: fall through with the status alone */
       }
-      const code = typeof body.code === "string" ? body.code : `HTTP_${status}`;
-      if (REFRESHABLE_401.has(code) && !this.tokens.canRefresh) {
-        this.tokens.invalidate(undefined);
-        return accessTokenExpired(status);
+      const zoho = zohoErrorOf(body) ?? { code: `HTTP_${status}`, message: "", details: {} };
+      if (REFRESHABLE_401.has(zoho.code) && !this.tokens.canRefresh) {
+        this.tokens.invalidate(new Headers(error.request.headers).get("Authorization")?.replace(/^Zoho-oauthtoken /, ""));
+        return this.tokens.refusedError?.(status) ?? accessTokenExpired(status);
       }
-      const message = typeof body.message === "string" && body.message ? body.message : `Zoho answered HTTP ${status}`;
-      const details = body.details && typeof body.details === "object" ? (body.details as Record<string, unknown>) : {};
-      const retried = status === 429 || status >= 500 ? " (after retries)" : "";
-      const hint =
-        code === "OAUTH_SCOPE_MISMATCH"
-          ? scopeHint(new URL(error.request.url).pathname)
-          : code === "INVALID_DATA" && details.param_name === "page_token"
-            ? "The page_token is not valid here (garbled, another user's, or from another list): start again without page_token."
-            : undefined;
-      return new ZohoError({ status, code, message: message + retried, details, hint, cause: error });
+      return this.fromZoho(status, zoho, error.request.url, error);
     }
     if (error instanceof TimeoutError) {
       return new ZohoError({ code: "TIMEOUT", message: `Zoho did not answer within ZOHO_TIMEOUT_MS (${this.config.timeoutMs} ms), twice`, cause: error });
@@ -229,8 +272,7 @@ async function attemptFetch(timeoutMs: number, request: Request, init?: RequestI
 
 async function errorCode(response: Response): Promise<string | undefined> {
   try {
-    const body = (await response.clone().json()) as { code?: unknown };
-    return typeof body.code === "string" ? body.code : undefined;
+    return zohoErrorOf(await response.clone().json())?.code;
   } catch {
     return undefined;
   }

@@ -43,12 +43,32 @@ const RESOLUTIONS: Record<string, string> = {
     "Check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN, and that ZOHO_DC names the data center where the self-client was created.",
   REFRESH_RATE_LIMITED:
     "Zoho allows about 10 access tokens per 10 minutes per refresh token. Wait a few minutes before the next call.",
+  UNTRUSTED_API_DOMAIN:
+    "The accounts server named an API host that is not Zoho's. Check ZOHO_ACCOUNTS_URL and ZOHO_DC; if your org really uses another API host, set ZOHO_API_DOMAIN to it.",
   ACCESS_TOKEN_EXPIRED:
     "ZOHO_ACCESS_TOKEN has expired and cannot be refreshed. Set a new one, or configure ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN so the server refreshes tokens itself.",
 };
 
 function resolutionFor(code: string): string | undefined {
   return RESOLUTIONS[code];
+}
+
+/**
+ * Zoho's scope name for each standard module (ZohoCRM.modules.{name}.READ), as its scopes page spells
+ * them: no underscores (`salesorders`, `pricebooks`). Every other module is a custom one, whose scope
+ * is `custom`.
+ */
+const MODULE_SCOPES: Record<string, string> = {
+  Leads: "leads", Accounts: "accounts", Contacts: "contacts", Deals: "deals", Campaigns: "campaigns",
+  Tasks: "tasks", Cases: "cases", Events: "events", Calls: "calls", Solutions: "solutions",
+  Products: "products", Vendors: "vendors", Price_Books: "pricebooks", Quotes: "quotes",
+  Sales_Orders: "salesorders", Purchase_Orders: "purchaseorders", Invoices: "invoices", Notes: "notes",
+  Appointments__s: "appointments", Appointments_Rescheduled_History__s: "appointments_rescheduled_history", Services__s: "services",
+};
+
+/** The module part of ZohoCRM.modules.{name}.READ for a module API name. */
+export function moduleScope(moduleApiName: string): string {
+  return MODULE_SCOPES[moduleApiName] ?? "custom";
 }
 
 const AFTER_SCOPE = ", then create a new refresh token with it. Retrying will not help.";
@@ -60,9 +80,48 @@ const AFTER_SCOPE = ", then create a new refresh token with it. Retrying will no
 export function scopeHint(path: string): string {
   const [first, second, third] = path.replace(/^\/?crm\/v7\//, "").split("/");
   if (first === "settings" && second) return `The OAuth client lacks ZohoCRM.settings.${second}.READ: grant it${AFTER_SCOPE}`;
-  const module = (first ?? "").toLowerCase();
-  const also = third ? ` and the one for the module the ${third} list holds` : "";
-  return `The OAuth client lacks the scope to read this: grant ZohoCRM.modules.READ, or ZohoCRM.modules.${module}.READ${also}${AFTER_SCOPE}`;
+  const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
+  const listScope = third && MODULE_SCOPES[third] ? `ZohoCRM.modules.${MODULE_SCOPES[third]}.READ` : undefined;
+  const also = !third ? "" : listScope && listScope !== scope ? ` and ${listScope}` : listScope ? "" : ` and the one for the module the ${third} list holds`;
+  return `The OAuth client lacks the scope to read this: grant ZohoCRM.modules.READ, or ${scope}${also}${AFTER_SCOPE}`;
+}
+
+/** Zoho's verdict in an answer body: what `ZohoError` is built from. */
+export interface ZohoErrorBody {
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+}
+
+/**
+ * Zoho's error in either form it documents: top level, `{"code","details","message","status":"error"}`,
+ * or as the entries of a `data` array, `{"data":[{"code",...,"status":"error"}]}` (some 400s, and
+ * inside HTTP 200 answers). For the array form, the first entry speaks for the answer, and only when
+ * every entry is an error: a page of records is not an error.
+ */
+export function zohoErrorOf(body: unknown, inSuccess = false): ZohoErrorBody | undefined {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return undefined;
+  const b = body as Record<string, unknown>;
+  // Inside an HTTP 200 only `status: "error"` makes a top-level code an error.
+  if (typeof b.code === "string" && b.code && (!inSuccess || b.status === "error")) return errorEntry(b);
+  const data = b.data;
+  if (Array.isArray(data) && data.length > 0 && data.every(isErrorEntry)) return errorEntry(data[0] as Record<string, unknown>);
+  return undefined;
+}
+
+/** An entry of a `data` array that is Zoho's error, not a record. */
+export function isErrorEntry(entry: unknown): boolean {
+  if (!entry || typeof entry !== "object") return false;
+  const e = entry as Record<string, unknown>;
+  return e.status === "error" && typeof e.code === "string" && e.code !== "";
+}
+
+function errorEntry(e: Record<string, unknown>): ZohoErrorBody {
+  return {
+    code: String(e.code),
+    message: typeof e.message === "string" ? e.message : "",
+    details: e.details && typeof e.details === "object" && !Array.isArray(e.details) ? (e.details as Record<string, unknown>) : {},
+  };
 }
 
 /** Every failure of a Zoho call, whatever its cause: HTTP error, bad body, timeout, OAuth. */
