@@ -12,10 +12,14 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
                                               serve MCP over Streamable HTTP at http://H:N/mcp
                                               (defaults 127.0.0.1 and 3000; MCP_HTTP_TOKEN, MCP_ALLOWED_ORIGINS)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
+  zoho-crm-related-mcp doctor [--demo]        check the configuration, one line per check (exit 0: all required pass)
   --help, --version                           print this help or the version, and exit
 `;
 
 async function main(): Promise<void> {
+  // Subcommands do not serve MCP (their stdout is theirs), and load only when asked for.
+  const [command, ...rest] = process.argv.slice(2);
+  if (command === "doctor") return void (process.exitCode = await (await import("./cli/doctor.js")).doctor(rest));
   let flags;
   try {
     flags = parseArgs({

@@ -42,10 +42,13 @@ export interface DemoCrm {
   expireAllTokens(): void;     // every issued access token becomes invalid (401 INVALID_TOKEN)
   issueAccessToken(): string;  // for tests that use a static ZOHO_ACCESS_TOKEN
   issuedAccessTokens(): string[]; // every access token minted so far (expired ones too), for secret canaries
+  issueGrantCode(ttlMs?: number): string; // a self-client's grant code, as the API console's Generate Code makes it; single use
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
-const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ";
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
+/** How long a self-client's grant code lives: the API console offers 3 to 10 minutes. */
+const GRANT_CODE_TTL_MS = 10 * 60_000;
 const MAX_PER_PAGE = 200;
 const MAX_FIELDS = 50;
 const DISCRETE_PAGINATION_LIMIT = 2000; // records reachable with `page`; beyond that only page_token
@@ -84,6 +87,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
 
   const tokens = new Map<string, number>(); // access token -> expiry (epoch ms)
   const minted: string[] = []; // survives expireAllTokens(): a leaked expired token is still a leak
+  const grantCodes = new Map<string, number>(); // self-client grant code -> expiry (epoch ms)
   let refreshWindow = { start: 0, count: 0 };
   let admitted = 0; // /crm requests in flight that were not turned away by concurrencyLimit
   const sockets = new Set<Socket>();
@@ -121,6 +125,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     for (const [key, value] of new URLSearchParams(await readBody(req))) params.set(key, value);
 
     // Zoho answers failed refreshes with HTTP 200 and an "error" field.
+    if (params.get("grant_type") === "authorization_code" && params.get("redirect_uri") === null) return exchangeGrantCode(res, params);
     if (params.get("grant_type") !== "refresh_token") return sendJson(res, 200, { error: "unsupported_grant_type" });
     if (params.get("client_id") !== clientId || params.get("client_secret") !== clientSecret) return sendJson(res, 200, { error: "invalid_client" });
     if (params.get("refresh_token") !== refreshToken) return sendJson(res, 200, { error: "invalid_code" });
@@ -135,6 +140,20 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     refreshWindow.count++;
     stats.tokensIssued++;
     sendJson(res, 200, { access_token: mintAccessToken(), scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+  }
+
+  /**
+   * A self-client's grant code (no redirect URI) for the refresh token: HTTP 200 either way, like
+   * Zoho, with {"error": "invalid_code"} for a code that is unknown, expired or already used.
+   */
+  function exchangeGrantCode(res: ServerResponse, params: URLSearchParams): void {
+    if (params.get("client_id") !== clientId || params.get("client_secret") !== clientSecret) return sendJson(res, 200, { error: "invalid_client" });
+    const code = params.get("code") ?? "";
+    const expiresAt = grantCodes.get(code);
+    grantCodes.delete(code);
+    if (expiresAt === undefined || expiresAt <= Date.now()) return sendJson(res, 200, { error: "invalid_code" });
+    stats.tokensIssued++;
+    sendJson(res, 200, { access_token: mintAccessToken(), refresh_token: refreshToken, scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
   }
 
   // ------------------------------------------------------------ /crm: faults, bookkeeping, auth, routing
@@ -213,7 +232,15 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     const q = requestUrl.searchParams;
     if (crm === "crm" && version === "v7") {
       const [first, second, third] = rest;
-      if (rest.length === 1 && first === "org") return { status: 200, body: { org: [ORG] } };
+      if (rest.length === 1 && first === "org") {
+        requireScope("ZohoCRM.org.READ");
+        return { status: 200, body: { org: [ORG] } };
+      }
+      if (rest.length === 1 && first === "users") return getUsers(q);
+      if (first && first !== "settings" && missingScopes.has("ZohoCRM.modules.ALL")) {
+        throw new ZohoError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL", { required_scope: `ZohoCRM.modules.${first.toLowerCase()}.READ` });
+      }
+      if (rest.length === 1 && first && first !== "settings") return getRecords(first, q);
       if (rest.length === 2 && first === "settings" && second === "related_lists") {
         requireScope("ZohoCRM.settings.related_lists.READ");
         return { status: 200, body: { related_lists: relatedListsOf(moduleParam(q)) } };
@@ -237,6 +264,35 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   }
 
   // ------------------------------------------------------------ endpoints
+
+  /** Get Records, the first page only: what `doctor` needs to find a record to try. */
+  function getRecords(module: string, q: URLSearchParams): Reply {
+    assertModule(module);
+    assertReadable(module);
+    const fields = q.get("fields");
+    if (!fields) throw new ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", { param_name: "fields" });
+    const perPage = Number(q.get("per_page") ?? MAX_PER_PAGE);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) throw invalidParam("per_page");
+    const rows = sortedRows(data.list(module), "id", "desc");
+    if (rows.length === 0) return { status: 204 };
+    const page = rows.slice(0, perPage);
+    return {
+      status: 200,
+      body: {
+        data: page.map((r) => pick(r, splitList(fields), false)),
+        info: { per_page: perPage, count: page.length, page: 1, sort_by: "id", sort_order: "desc", more_records: rows.length > perPage, next_page_token: null, previous_page_token: null, page_token_expiry: null },
+      },
+    };
+  }
+
+  /** Get Users: `type=CurrentUser` is the self-client's user (the org's administrator), as on Zoho. */
+  function getUsers(q: URLSearchParams): Reply {
+    requireScope("ZohoCRM.users.READ");
+    const type = q.get("type") ?? "AllUsers";
+    const users = type === "CurrentUser" ? [CURRENT_USER] : type === "AllUsers" || type === "ActiveUsers" ? [CURRENT_USER] : null;
+    if (!users) throw invalidParam("type");
+    return { status: 200, body: { users, info: { per_page: 200, count: users.length, page: 1, more_records: false } } };
+  }
 
   function getRecord(module: string, id: string, q: URLSearchParams): Reply {
     assertModule(module);
@@ -381,6 +437,11 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     },
     issueAccessToken: mintAccessToken,
     issuedAccessTokens: () => [...minted],
+    issueGrantCode: (ttlMs = GRANT_CODE_TTL_MS) => {
+      const code = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
+      grantCodes.set(code, Date.now() + ttlMs);
+      return code;
+    },
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -561,6 +622,23 @@ const ORG = {
   type: "production",
   mc_status: false,
   license_details: { paid: true, paid_type: "enterprise", trial_type: null, users_license_purchased: 25 },
+};
+
+/** The self-client's user, in the shape of Zoho's Users API (a subset of its keys). */
+const CURRENT_USER = {
+  id: "4876876000000327001",
+  zuid: "71245395",
+  full_name: "Patricia Boyle",
+  first_name: "Patricia",
+  last_name: "Boyle",
+  email: "patricia.boyle@zylker-demo.com",
+  status: "active",
+  confirm: true,
+  role: { name: "CEO", id: "4876876000000026005" },
+  profile: { name: "Administrator", id: "4876876000000026011" },
+  locale: "en_US",
+  time_zone: "Asia/Kolkata",
+  country_locale: "en_US",
 };
 
 function tooManyRequests(): ZohoError {
