@@ -353,7 +353,7 @@ describe("configuration", () => {
     expect(() => loadSignInSettings({ MCP_PUBLIC_URL: "http://crm.example.com", MCP_OAUTH_SECRET: Buffer.alloc(32).toString("base64") }, { demo: false })).toThrow(/^MCP_PUBLIC_URL must use https/);
     expect(() => loadSignInSettings({ MCP_PUBLIC_URL: "https://crm.example.com/mcp", MCP_OAUTH_SECRET: Buffer.alloc(32).toString("base64") }, { demo: false })).toThrow(/^MCP_PUBLIC_URL must be the origin/);
     expect(() => loadSignInSettings({ MCP_OAUTH_SECRET: Buffer.alloc(32).toString("base64") }, { demo: false })).toThrow(/^MCP_PUBLIC_URL is missing/);
-    expect(loadSignInSettings({ MCP_PUBLIC_URL: "https://crm.example.com/", MCP_OAUTH_SECRET: Buffer.alloc(32, 7).toString("base64") }, { demo: false }).publicUrl).toBe("https://crm.example.com");
+    expect(loadSignInSettings({ MCP_PUBLIC_URL: "https://crm.example.com/", MCP_OAUTH_SECRET: randomBytes(32).toString("base64") }, { demo: false }).publicUrl).toBe("https://crm.example.com");
     expect(CANARY.clientSecret).toBeTruthy();
   });
 });

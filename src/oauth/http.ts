@@ -1,6 +1,8 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { isIP } from "node:net";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import express, { type NextFunction, type Request, type Response } from "express";
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from "express";
+import { ipKeyGenerator, rateLimit as rateLimiter } from "express-rate-limit";
 import { authorizationHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/authorize.js";
 import { metadataHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/metadata.js";
 import { clientRegistrationHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/register.js";
@@ -9,7 +11,7 @@ import { tokenHandler } from "@modelcontextprotocol/sdk/server/auth/handlers/tok
 import { createOAuthMetadata } from "@modelcontextprotocol/sdk/server/auth/router.js";
 import { ConfigError, type Config } from "../config.js";
 import { apiDomainAccepted } from "../zoho/auth.js";
-import type { Logger } from "../log.js";
+import { registerSecret, type Logger } from "../log.js";
 import type { ToolDeps } from "../tools/types.js";
 import type { ClientStoreOptions } from "./clients.js";
 import { ZohoSignInProvider, type VerifiedSignIn } from "./provider.js";
@@ -29,8 +31,58 @@ export interface SignInSettings {
   secret: Uint8Array;
   /** Tests: serve Client ID Metadata Documents from 127.0.0.1 over http. */
   clients?: ClientStoreOptions;
-  /** Tests: the SDK handlers' per-IP rate limits (false: off). */
-  rateLimit?: false;
+  /** MCP_TRUST_PROXY, as Express's "trust proxy" takes it: a hop count, or addresses/CIDRs/keywords. */
+  trustProxy?: number | string[];
+  /** Tests: the rate limits (false: off; numbers: per window, see RATE_LIMITS). */
+  rateLimit?: false | Partial<RateLimits>;
+}
+
+/**
+ * Requests per window. Per client address (as MCP_TRUST_PROXY lets us see it); /token also per
+ * address and client_id, so one client hammering /token (say, from behind the same NAT) spends its
+ * own share and not everyone's. Generous: a person signs in rarely, a client refreshes hourly.
+ */
+export interface RateLimits {
+  /** /authorize, per 15 minutes. */
+  authorize: number;
+  /** /token per address and client_id, per 15 minutes. */
+  token: number;
+  /** /token per address, all clients together, per 15 minutes. */
+  tokenPerAddress: number;
+  /** /register, per hour. */
+  register: number;
+  /** /revoke, per 15 minutes. */
+  revoke: number;
+}
+
+const RATE_LIMITS: RateLimits = { authorize: 300, token: 300, tokenPerAddress: 3000, register: 100, revoke: 300 };
+
+/**
+ * MCP_TRUST_PROXY: which peers may say, in X-Forwarded-For, who the client is. Unset: loopback
+ * only (a reverse proxy on the same machine). Behind a load balancer on another address, name it
+ * (its address or CIDR, comma-separated) or the number of proxy hops in front of the server;
+ * otherwise every client looks like the load balancer and shares one rate-limit bucket.
+ */
+export function parseTrustProxy(raw: string | undefined): number | string[] {
+  const text = raw?.trim() ?? "";
+  if (text === "") return ["loopback"];
+  if (/^\d+$/.test(text)) {
+    const hops = Number(text);
+    if (hops > 10) throw new ConfigError("MCP_TRUST_PROXY must be a hop count from 0 to 10, or addresses/CIDRs of your proxies, e.g. 10.0.0.0/8");
+    return hops;
+  }
+  const entries = text.split(",").map((e) => e.trim()).filter((e) => e !== "");
+  for (const entry of entries) {
+    if (["loopback", "linklocal", "uniquelocal"].includes(entry)) continue;
+    const [address, prefix, extra] = entry.split("/");
+    const family = isIP(address ?? "");
+    const maxPrefix = family === 4 ? 32 : 128;
+    const prefixOk = prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= maxPrefix);
+    if (family === 0 || !prefixOk || extra !== undefined) {
+      throw new ConfigError(`MCP_TRUST_PROXY: "${entry.slice(0, 60)}" is not an address, a CIDR or loopback/linklocal/uniquelocal; use a hop count (e.g. 1) or your proxies' addresses, e.g. 10.0.0.0/8`);
+    }
+  }
+  return entries;
 }
 
 /** Reads MCP_PUBLIC_URL and MCP_OAUTH_SECRET. In demo mode both may be left out. */
@@ -53,8 +105,13 @@ export function loadSignInSettings(env: NodeJS.ProcessEnv, options: { demo: bool
   const rawSecret = env.MCP_OAUTH_SECRET?.trim();
   let secret: Uint8Array;
   if (rawSecret) {
+    registerSecret(rawSecret);
     const decoded = /^[A-Za-z0-9+/_-]+={0,2}$/.test(rawSecret) ? Buffer.from(rawSecret, "base64") : Buffer.alloc(0);
     if (decoded.length < 32) throw new ConfigError("MCP_OAUTH_SECRET must be base64 that decodes to at least 32 bytes, e.g. the output of: openssl rand -base64 32");
+    // 32 random bytes hold about 30 different values; a typed or repeated secret holds few.
+    if (new Set(decoded).size < MIN_DISTINCT_SECRET_BYTES) {
+      throw new ConfigError("MCP_OAUTH_SECRET is not random enough (too few different bytes: typed, repeated or zeros); make one with: openssl rand -base64 32");
+    }
     secret = new Uint8Array(decoded);
   } else if (options.demo) {
     // Demo only: tokens die with the process, which is what a demo wants.
@@ -62,8 +119,10 @@ export function loadSignInSettings(env: NodeJS.ProcessEnv, options: { demo: bool
   } else {
     throw new ConfigError("MCP_OAUTH_SECRET is missing: --oauth needs a secret that seals the tokens it issues, e.g. the output of: openssl rand -base64 32");
   }
-  return { publicUrl, secret };
+  return { publicUrl, secret, trustProxy: parseTrustProxy(env.MCP_TRUST_PROXY) };
 }
+
+const MIN_DISTINCT_SECRET_BYTES = 16;
 
 /** The paths the authorization server answers (everything but /mcp and /healthz). */
 const OWNED_PATHS = new Set([
@@ -117,7 +176,7 @@ export class SignInHttp {
     });
     this.provider = provider;
     this.metadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
-    this.app = buildApp(provider, publicUrl, this.logger, this.settings.rateLimit);
+    this.app = buildApp(provider, publicUrl, this.logger, this.settings.rateLimit, this.settings.trustProxy ?? ["loopback"]);
   }
 
   owns(path: string): boolean {
@@ -161,13 +220,33 @@ export class SignInHttp {
   }
 }
 
-function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logger, rateLimit: false | undefined): express.Express {
+function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logger, rateLimit: false | Partial<RateLimits> | undefined, trustProxy: number | string[]): express.Express {
   const app = express();
   app.disable("x-powered-by");
-  // Behind a reverse proxy on the same machine, the client's address (for the per-IP rate limits)
-  // comes from X-Forwarded-For; from anywhere else that header is not believed.
-  app.set("trust proxy", "loopback");
-  const limit = rateLimit === false ? { rateLimit: false as const } : {};
+  // The client's address (for the rate limits) comes from X-Forwarded-For only when the peer is a
+  // proxy MCP_TRUST_PROXY names (by default one on this machine); from anyone else it is not believed.
+  app.set("trust proxy", trustProxy);
+  // Our limiters replace the SDK's (per address only, and far lower).
+  const limit = { rateLimit: false as const };
+  const limits = { ...RATE_LIMITS, ...(rateLimit || {}) };
+  const limiter = (max: number, windowMs: number, key?: (req: Request) => string): RequestHandler =>
+    rateLimit === false
+      ? (_req, _res, next) => next()
+      : rateLimiter({
+          windowMs,
+          limit: max,
+          standardHeaders: "draft-6",
+          legacyHeaders: false,
+          // IPv6 clients counted per /56, as one subscriber usually holds one.
+          keyGenerator: (req) => `${ipKeyGenerator(req.ip ?? "")}${key ? ` ${key(req)}` : ""}`,
+          message: { error: "too_many_requests", error_description: "too many requests from this address: try again later" },
+        });
+  const quarter = 15 * 60_000;
+  const clientKey = (req: Request) => {
+    const id = (req.body as Record<string, unknown> | undefined)?.client_id;
+    // Hashed: a sealed client_id is long, and the limiter keeps every key for the window.
+    return typeof id === "string" ? createHash("sha256").update(id).digest("base64url").slice(0, 22) : "-";
+  };
 
   const oauthMetadata = {
     ...createOAuthMetadata({ provider, issuerUrl: new URL(publicUrl) }),
@@ -189,10 +268,10 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   app.use("/.well-known/oauth-protected-resource/mcp", metadataHandler(protectedResource));
   app.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource));
   const form = express.urlencoded({ extended: false, limit: "64kb" });
-  app.use("/authorize", form, (req, res, next) => provider.checkAuthorizationRequest(req, res, next), authorizationHandler({ provider, ...limit }));
-  app.use("/token", form, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
-  app.use("/register", clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
-  app.use("/revoke", revocationHandler({ provider, ...limit }));
+  app.use("/authorize", limiter(limits.authorize, quarter), form, (req, res, next) => provider.checkAuthorizationRequest(req, res, next), authorizationHandler({ provider, ...limit }));
+  app.use("/token", limiter(limits.tokenPerAddress, quarter), form, limiter(limits.token, quarter, clientKey), (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
+  app.use("/register", limiter(limits.register, 60 * 60_000), clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
+  app.use("/revoke", limiter(limits.revoke, quarter), revocationHandler({ provider, ...limit }));
   app.post(provider.consentPath, express.urlencoded({ extended: false, limit: "16kb" }), (req, res, next) => void provider.handleConsent(req, res).catch(next));
   app.get(provider.callbackPath, (req, res, next) => void provider.handleCallback(req, res).catch(next));
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not_found" }));
