@@ -106,7 +106,8 @@ describe("/token and /register check what the SDK leaves to us", () => {
 describe("refresh tokens rotate; a replayed one ends the sign-in", () => {
   let s: SignInServer;
   beforeAll(async () => {
-    s = await startSignInServer();
+    // No grace: a token is replayed the moment it has been used (the grace has its own test below).
+    s = await startSignInServer({ settings: { refreshGraceMs: 0 } });
   });
   afterAll(async () => {
     await s.close();
@@ -168,5 +169,38 @@ describe("refresh tokens rotate; a replayed one ends the sign-in", () => {
     const refreshed = await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: refresh });
     expect(refreshed.status).toBe(200);
     expect((await mcpCall(s.mcpUrl, String(refreshed.body.access_token), call)).status).toBe(200);
+  });
+});
+
+describe("parallel refreshes of one client", () => {
+  it("the token just replaced is taken again for a few seconds: two requests that failed together may both refresh", async () => {
+    const s = await startSignInServer();
+    try {
+      const { clientId, refresh } = await rawSignIn(s.origin);
+      const revocations = s.crm.stats.revocations;
+      const both = await Promise.all([1, 2].map(() => tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: refresh })));
+      expect(both.map((r) => r.status)).toEqual([200, 200]);
+      for (const r of both) expect((await mcpCall(s.mcpUrl, String(r.body.access_token))).status).toBe(200);
+      expect(s.crm.stats.revocations).toBe(revocations);
+      // The sign-in goes on from either answer.
+      expect((await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: String(both[1]!.body.refresh_token) })).status).toBe(200);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("the ledger stays bounded", () => {
+  it("keeps at most maxEntries per kind, dropping the oldest; revocations end when the token would have", async () => {
+    const { SignInLedger } = await import("../src/oauth/ledger.js");
+    const ledger = new SignInLedger(0, 2);
+    ledger.revokeSignIn("a", Date.now() + 60_000);
+    ledger.revokeSignIn("b", Date.now() + 60_000);
+    ledger.revokeSignIn("c", Date.now() + 60_000);
+    ledger.revokeAccessToken("j", Date.now() - 1);
+    expect(["a", "b", "c"].map((sid) => ledger.isRevoked(sid))).toEqual([false, true, true]);
+    expect(ledger.isRevoked("x", "j")).toBe(false);
+    ledger.issued("s", 3);
+    expect([ledger.check("s", 2), ledger.check("s", 3), ledger.check("s", 4)]).toEqual(["replayed", "current", "current"]);
   });
 });

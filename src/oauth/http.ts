@@ -33,6 +33,8 @@ export interface SignInSettings {
   clients?: ClientStoreOptions;
   /** MCP_TRUST_PROXY, as Express's "trust proxy" takes it: a hop count, or addresses/CIDRs/keywords. */
   trustProxy?: number | string[];
+  /** Tests: how long a just-rotated refresh token is still taken (default 10 s). */
+  refreshGraceMs?: number;
   /** Tests: the rate limits (false: off; numbers: per window, see RATE_LIMITS). */
   rateLimit?: false | Partial<RateLimits>;
 }
@@ -172,6 +174,7 @@ export class SignInHttp {
         apiDomain && apiDomainAccepted(apiDomain, { accountsUrl: accountsServer, apiDomain: this.config.apiDomain, apiDomainPinned: false }) ? apiDomain : undefined,
       logger: this.logger,
       onSignInEnded: (sid) => this.sessions.end(sid),
+      ...(this.settings.refreshGraceMs !== undefined ? { refreshGraceMs: this.settings.refreshGraceMs } : {}),
       ...(this.settings.clients ? { clients: this.settings.clients } : {}),
     });
     this.provider = provider;

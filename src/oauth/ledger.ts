@@ -6,7 +6,9 @@
  * - Refresh-token rotation with reuse detection. Each refresh token carries its sign-in (`sid`) and
  *   a generation; redeeming generation g issues g+1, and this replica then takes only g+1. A token
  *   of an older generation is a replay (someone holds a copy): the whole sign-in is revoked, here
- *   and at Zoho (its Zoho refresh token), which ends it on every replica from then on.
+ *   and at Zoho (its Zoho refresh token), which ends it on every replica from then on. One grace:
+ *   the generation just replaced, within seconds of its use, is taken again (the MCP SDK's client
+ *   refreshes once per failed request, so two parallel requests present the same token twice).
  * - Revocation: after /revoke, the sign-in's (or that one access token's) tokens are refused here
  *   until they would have expired, instead of working on until Zoho notices.
  *
@@ -14,28 +16,40 @@
  * until the Zoho refresh token behind it is revoked: see docs/remote-oauth.md.
  */
 export class SignInLedger {
-  /** sid -> the one refresh generation this replica accepts next. */
-  private readonly generations = new Map<string, number>();
+  /** sid -> the one refresh generation this replica accepts next, and when it replaced the one before. */
+  private readonly generations = new Map<string, { gen: number; at: number }>();
   /** sid -> until when (epoch ms) every token of that sign-in is refused. */
   private readonly revokedSignIns = new Map<string, number>();
   /** access token jti -> until when (epoch ms) it is refused. */
   private readonly revokedAccess = new Map<string, number>();
 
-  constructor(private readonly maxEntries = 20_000) {}
+  constructor(
+    /** How long the generation just replaced is still taken (parallel refreshes of one client). */
+    private readonly graceMs = 10_000,
+    private readonly maxEntries = 20_000,
+  ) {}
 
-  /** The generation this replica expects for `sid`, if it has seen the sign-in. */
-  expected(sid: string): number | undefined {
-    return this.generations.get(sid);
+  /**
+   * Generation `gen` of `sid` is presented: "current" (or unknown here: another replica's, or from
+   * before a restart), "grace" (the one just replaced, seconds ago: answer with the current one
+   * again), or "replayed".
+   */
+  check(sid: string, gen: number): "current" | "grace" | "replayed" {
+    const known = this.generations.get(sid);
+    if (known === undefined || gen >= known.gen) return "current";
+    return gen === known.gen - 1 && Date.now() - known.at < this.graceMs ? "grace" : "replayed";
   }
 
-  /** Generation `gen` of `sid` was issued: from now on only it is accepted here. */
+  /** Generation `gen` of `sid` was issued: from now on only it is accepted here (and a newer one). */
   issued(sid: string, gen: number): void {
-    this.remember(this.generations, sid, gen);
+    const known = this.generations.get(sid);
+    if (known?.gen === gen) return;
+    this.remember(this.generations, sid, { gen, at: Date.now() });
   }
 
   /** Undoes `issued(sid, gen)` when no token of `gen` was handed out after all (Zoho was down). */
   withdraw(sid: string, gen: number, previous: number): void {
-    if (this.generations.get(sid) === gen) this.remember(this.generations, sid, previous);
+    if (this.generations.get(sid)?.gen === gen) this.remember(this.generations, sid, { gen: previous, at: 0 });
   }
 
   revokeSignIn(sid: string, untilMs: number): void {
@@ -52,7 +66,7 @@ export class SignInLedger {
   }
 
   /** Insertion order is age order: re-inserting moves a key to the end, the oldest goes first. */
-  private remember(map: Map<string, number>, key: string, value: number): void {
+  private remember<T>(map: Map<string, T>, key: string, value: T): void {
     map.delete(key);
     map.set(key, value);
     while (map.size > this.maxEntries) map.delete(map.keys().next().value!);

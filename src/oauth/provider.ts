@@ -97,6 +97,8 @@ export interface ProviderOptions {
   clients?: ClientStoreOptions;
   /** A sign-in was revoked (or its access token): drop its Zoho client and caches on this replica. */
   onSignInEnded?: (sid: string) => void;
+  /** Tests: how long a just-rotated refresh token is still taken (default 10 s). */
+  refreshGraceMs?: number;
 }
 
 export class ZohoSignInProvider implements OAuthServerProvider {
@@ -108,7 +110,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
   /** Codes already exchanged on this replica (single use; best effort across replicas, see docs). */
   private readonly usedCodes = new Map<string, number>();
   /** Refresh rotation and revocations seen by this replica (best effort, bounded). */
-  readonly ledger = new SignInLedger();
+  readonly ledger: SignInLedger;
   private readonly secureCookies: boolean;
 
   constructor(
@@ -119,6 +121,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     this.zoho = { ...options.zoho, redirectUri: `${options.publicUrl}${this.callbackPath}` };
     this.clientsStore = new SealedClientsStore(sealer, options.clients);
     this.secureCookies = options.publicUrl.startsWith("https:");
+    this.ledger = new SignInLedger(options.refreshGraceMs);
   }
 
   // ------------------------------------------------------------ /authorize: our consent page first
@@ -293,20 +296,22 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     if (this.ledger.isRevoked(claims.sid)) throw new InvalidGrantError("this sign-in was revoked: sign in again");
     // Rotation: each refresh token is good once. An older generation than this replica handed out
     // last is a copy in someone else's hands (or the client lost the newer one): end the sign-in.
-    const gen = typeof claims.gen === "number" ? claims.gen : 0;
-    const expected = this.ledger.expected(claims.sid);
-    if (expected !== undefined && gen < expected) {
+    const presented = typeof claims.gen === "number" ? claims.gen : 0;
+    const seen = this.ledger.check(claims.sid, presented);
+    if (seen === "replayed") {
       await this.endSignIn(claims, "an already used refresh token was presented again");
       throw new InvalidGrantError("refresh token already used: the sign-in is revoked, sign in again");
     }
-    // Taken before the request to Zoho, so a second use racing this one counts as a reuse.
+    // Taken before the request to Zoho, so a later use of the same token counts as a reuse. Within
+    // the grace this is the current generation already: the answer is another token of it.
+    const gen = presented;
     this.ledger.issued(claims.sid, gen + 1);
     let grant;
     try {
       grant = await refreshAccessToken(this.zoho, claims.acc, claims.zrt);
     } catch (error) {
       // Nothing was issued: the client may try the same token again.
-      this.ledger.withdraw(claims.sid, gen + 1, gen);
+      if (seen === "current") this.ledger.withdraw(claims.sid, gen + 1, gen);
       if (error instanceof AccountsError && error.code === "temporarily_unavailable") throw new TemporarilyUnavailableError(error.message);
       // invalid_code: revoked at Zoho (by /revoke, the user, or an admin): sign in again.
       throw new InvalidGrantError(`Zoho no longer accepts this sign-in (${error instanceof AccountsError ? error.code : "error"}): sign in again`);
