@@ -1,6 +1,8 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { columnsOf, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
+import { linkFor, linkPlan } from "../format/links.js";
+import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
+import { checkEmailsQuery, isEmailsList } from "../zoho/emails.js";
 import { InputError } from "../zoho/errors.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
@@ -28,7 +30,8 @@ export async function runRelatedQuery(
   if (args.per_page !== undefined && args.per_page > config.maxRecords) {
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
   }
-  const { module: listModule, grouped, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
+  if (isEmailsList(relatedListApiName)) checkEmailsQuery(args);
+  const { module: listModule, grouped, hasOwnModule, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
   const onePage = args.page !== undefined || args.page_token !== undefined;
 
   const query: RelatedQuery = {
@@ -70,6 +73,8 @@ export async function runRelatedQuery(
     count: result.records.length,
     more_records: result.more_records,
     next_page_token: result.next_page_token,
+    previous_page_token: result.previous_page_token,
+    page_token_expiry: result.page_token_expiry,
     fields,
     not_modified: result.not_modified,
     ...(result.resume ? { resume: { ...result.resume, per_page: result.per_page } } : {}),
@@ -78,11 +83,13 @@ export async function runRelatedQuery(
   const lines = [headline(args, relatedListApiName, result.records.length, result.more_records, fields, grouped)];
   for (const record of result.records) lines.push(grouped ? recordLine(record, fields, moduleOf(record, listModule)) : recordRow(record, fields));
   lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords }));
+  const links = linkPlan(relatedListApiName, hasOwnModule, grouped);
+  if (links.kind === "none" && result.records.length) lines.push(links.why);
 
   return {
     content: [
       { type: "text", text: lines.join("\n") },
-      ...result.records.map((r) => resourceLink(r, moduleOf(r, listModule))),
+      ...result.records.flatMap((r) => linkFor(r, links, args.module_api_name, args.record_id, listModule) ?? []),
     ],
     structuredContent: structured,
   };
@@ -103,7 +110,7 @@ function headline(args: QueryArgs, list: string, count: number, more: boolean, f
 
 function footer(o: {
   args: QueryArgs;
-  result: Pick<WalkResult, "records" | "more_records" | "next_page_token" | "not_modified" | "resume"> & { per_page: number | undefined };
+  result: Pick<WalkResult, "records" | "more_records" | "next_page_token" | "page_token_expiry" | "not_modified" | "resume"> & { per_page: number | undefined };
   onePage: boolean;
   maxRecords: number;
   requested: number;
@@ -113,7 +120,9 @@ function footer(o: {
   if (result.not_modified) return `Nothing changed since ${args.if_modified_since} (HTTP 304).`;
   const notes: string[] = [];
   if (!o.onePage && o.args.max_records !== undefined && o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
-  const token = result.next_page_token ? ` page_token="${result.next_page_token}"` : "";
+  // Zoho's page tokens expire (info.page_token_expiry): say when, where a token is handed on.
+  const expiry = result.page_token_expiry ? ` (valid until ${result.page_token_expiry})` : "";
+  const token = result.next_page_token ? ` page_token="${result.next_page_token}"${expiry}` : "";
   if (!result.more_records) {
     notes.push(result.records.length === 0 ? "No related records." : "That is all of them.");
   } else if (o.onePage) {
@@ -124,7 +133,7 @@ function footer(o: {
     const next = token
       ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters`
       : resume
-        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones shown here)`
+        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"${expiry}` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones shown here)`
         : " narrow the request with ids or if_modified_since";
     notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${next}.`);
   }

@@ -79,6 +79,9 @@ export const relatedOutputShape = {
   count: z.number().int().min(0).max(100_000),
   more_records: z.boolean(),
   next_page_token: z.string().nullable(),
+  /** Zoho's info.previous_page_token and info.page_token_expiry, passed on as given (null when absent). */
+  previous_page_token: z.string().nullable(),
+  page_token_expiry: z.string().nullable(),
   fields: z.array(z.string()),
   not_modified: z.boolean(),
   /** Only when max_records cut a page short: fetch that page again this way and skip `skip` records. */
