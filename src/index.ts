@@ -12,6 +12,7 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
                                               serve MCP over Streamable HTTP at http://H:N/mcp
                                               (defaults 127.0.0.1 and 3000; MCP_HTTP_TOKEN, MCP_ALLOWED_ORIGINS)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
+  --help, --version                           print this help or the version, and exit
 `;
 
 async function main(): Promise<void> {
@@ -30,9 +31,9 @@ async function main(): Promise<void> {
   } catch (error) {
     exit(2, `${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
   }
-  // --help and --version go to stderr too: stdout is reserved for JSON-RPC even here.
-  if (flags.help) return void process.stderr.write(USAGE);
-  if (flags.version) return void process.stderr.write(`${SERVER_VERSION}\n`);
+  // --help and --version do not serve, so they answer on stdout like any CLI; serving keeps stdout for JSON-RPC.
+  if (flags.help) return void process.stdout.write(USAGE);
+  if (flags.version) return void process.stdout.write(`${SERVER_VERSION}\n`);
   if (!flags.http && (flags.port !== undefined || flags.host !== undefined)) exit(2, `--port and --host need --http\n${USAGE}`);
 
   const logger = new Logger();

@@ -9,7 +9,8 @@
 //   BENCH_RUNS=9 npm run bench
 //   node test/bench/run.mjs --only cold,list   # some figures: walk (with compactness), list, cold, memory, throughput
 import { fork } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { availableParallelism, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -332,6 +333,19 @@ const f0 = (x) => x.toFixed(0);
 const f2 = (x) => x.toFixed(2);
 const met = (ok) => (ok ? "met" : "NOT met");
 
+function writeDocs(report) {
+  const file = join(ROOT, "docs", "performance.md");
+  const [start, end] = ["<!-- bench:start -->", "<!-- bench:end -->"];
+  const text = readFileSync(file, "utf8");
+  const from = text.indexOf(start);
+  const to = text.indexOf(end);
+  if (from < 0 || to < from) throw new Error(`${file} lacks the ${start} ... ${end} block`);
+  const [machine, table] = report.split("\n\n");
+  const block = `${start}\n\n\`\`\`\n${machine}\n\`\`\`\n\n${table.trimEnd()}\n\n`;
+  writeFileSync(file, text.slice(0, from) + block + text.slice(to));
+  process.stderr.write(`bench: wrote the table into ${file.replace(ROOT, "").replace(/^\//, "")}\n`);
+}
+
 async function main() {
   const crm = await startCrm();
   const started = now();
@@ -381,10 +395,12 @@ async function main() {
 
     const header = ["figure", "ours", "baseline", "ratio", "goal", ""];
     const lines = [header, header.map(() => "---"), ...rows].map((r) => `| ${r.join(" | ")} |`);
-    process.stdout.write(
+    const report =
       `Node ${process.version}, ${availableParallelism()} cores, load average ${load.toFixed(2)} at start (${loadavg()[0].toFixed(2)} at end), ` +
-        `median of ${RUNS} runs, entry ${ENTRY.replace(ROOT, "")}, ${((now() - started) / 1000).toFixed(0)} s\n\n${lines.join("\n")}\n`,
-    );
+      `median of ${RUNS} runs, entry ${ENTRY.replace(ROOT, "")}, ${((now() - started) / 1000).toFixed(0)} s\n\n${lines.join("\n")}\n`;
+    process.stdout.write(report);
+    // --write-docs: the figures in docs/performance.md come from this script, never typed by hand.
+    if (process.argv.includes("--write-docs")) writeDocs(report);
   } finally {
     await crm.close();
   }
