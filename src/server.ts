@@ -4,6 +4,7 @@ import type { Config } from "./config.js";
 import { Logger, redact, type Level } from "./log.js";
 import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
 import { registerRecordResource } from "./resources/record.js";
+import { registerSubRecordResource } from "./resources/sub-record.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient } from "./zoho/client.js";
@@ -92,6 +93,7 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
   }
   const completeModule = moduleNameCompleter(deps.modules);
   registerRecordResource(server, deps.client, completeModule);
+  registerSubRecordResource(server, deps.client, deps.config.maxAttachmentBytes, completeModule);
   registerWhatsRelatedPrompt(server, completeModule);
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has

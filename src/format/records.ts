@@ -9,25 +9,42 @@ import type { ZohoRecord } from "../zoho/related-records.js";
 /** Long notes would crowd the summary; the full text is in structuredContent. */
 const MAX_VALUE_CHARS = 300;
 
+/** Keys every Zoho row carries that say nothing about what the row is (ids, owners, times, system flags). */
+const ROW_NOISE = new Set(["id", "Parent_Id", "Owner", "Created_By", "Modified_By", "Created_Time", "Modified_Time", "Layout", "Tag"]);
+
+/** At most this many values of one subform row are shown: enough to tell rows apart. */
+const ROW_VALUES = 3;
+
+function shorten(flat: string): string {
+  return flat.length > MAX_VALUE_CHARS ? `${flat.slice(0, MAX_VALUE_CHARS - 1)}…` : flat;
+}
+
 /** A Zoho value as short text; undefined when there is nothing to show (null, "", [], {}). */
 export function formatValue(value: unknown): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === "string") {
     const flat = value.replace(/\s+/g, " ").trim();
-    if (!flat) return undefined;
-    return flat.length > MAX_VALUE_CHARS ? `${flat.slice(0, MAX_VALUE_CHARS - 1)}…` : flat;
+    return flat ? shorten(flat) : undefined;
   }
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   if (Array.isArray(value)) {
     const parts = value.map(formatValue).filter((v): v is string => v !== undefined);
-    return parts.length ? parts.join(", ") : undefined;
+    return parts.length ? shorten(parts.join(", ")) : undefined;
   }
   if (typeof value === "object") {
     // Lookups and users ({name, id, email}) read best by name.
     const o = value as Record<string, unknown>;
-    for (const key of ["name", "display_value", "full_name", "email", "id"]) {
+    for (const key of ["name", "display_value", "full_name", "email"]) {
       if (typeof o[key] === "string" && o[key]) return formatValue(o[key]);
     }
+    // A multi-select lookup's row ({Looked_Up: {name, id}, id}), a subform row ({Field: value, ..., id})
+    // or a status ({type: "sent"}): its own values, not its row id.
+    const own = Object.entries(o)
+      .filter(([k]) => !ROW_NOISE.has(k) && !k.startsWith("$"))
+      .map(([, v]) => formatValue(v))
+      .filter((v): v is string => v !== undefined);
+    if (own.length) return shorten(own.slice(0, ROW_VALUES).join(" / "));
+    if (typeof o.id === "string" && o.id) return o.id;
     const json = JSON.stringify(o);
     return json === "{}" ? undefined : formatValue(json);
   }

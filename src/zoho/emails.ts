@@ -10,6 +10,8 @@ import type { RelatedPage, RelatedQuery, WalkOptions, WalkResult, ZohoRecord } f
  * get-email-rel-list page and the SDKs' email_related_records models (ResponseWrapper, Email, Info).
  */
 export const EMAILS_LIST = "Emails";
+/** Zoho's fixed page of the Emails API: it takes no per_page. */
+export const EMAILS_PER_CALL = 10;
 
 export function isEmailsList(relatedListApiName: string): boolean {
   return relatedListApiName === EMAILS_LIST;
@@ -84,7 +86,7 @@ export async function walkEmails(client: ZohoClient, q: RelatedQuery, opts: Walk
     truncated,
     // A cut page is read again from the index that fetched it; the first page has none (raise max_records instead).
     resume: truncated && token ? { page_token: token, skip } : null,
-    per_page: page.records.length || 10,
+    per_page: EMAILS_PER_CALL,
     requests,
   };
 }
