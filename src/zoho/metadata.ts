@@ -85,8 +85,11 @@ class MetadataCache<T> {
 export class RelatedListCatalog {
   private readonly cache: MetadataCache<RelatedListMeta[]>;
 
-  constructor(private readonly client: ZohoClient) {
-    this.cache = new MetadataCache((module) => this.fetch(module));
+  constructor(
+    private readonly client: ZohoClient,
+    maxEntries = METADATA_CACHE_ENTRIES,
+  ) {
+    this.cache = new MetadataCache((module) => this.fetch(module), maxEntries);
   }
 
   /** Requests sent to the Related List Metadata API so far. */
