@@ -32,7 +32,9 @@ export function apiDomainFor(dc: DataCenter, environment: Environment): string {
 
 export type Auth =
   | { kind: "refresh"; clientId: string; clientSecret: string; refreshToken: string }
-  | { kind: "static"; accessToken: string };
+  | { kind: "static"; accessToken: string }
+  /** Per-user sign-in (--http --oauth): a Zoho server-based client; each user brings their own tokens. */
+  | { kind: "signin"; clientId: string; clientSecret: string };
 
 export interface Config {
   auth: Auth;
@@ -114,11 +116,23 @@ export class ConfigError extends Error {
 }
 
 /**
+ * ZOHO_DEMO: `1` or `true` serves the demo CRM. The .mcpb's "Demo mode" switch is a boolean, which
+ * MCPB hosts pass as "true" or "false"; any other value is a typo worth stopping for, since
+ * guessing either way would serve the wrong CRM.
+ */
+export function demoRequested(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.ZOHO_DEMO?.trim().toLowerCase();
+  if (value === undefined || isUnset(value) || value === "0" || value === "false") return false;
+  if (value === "1" || value === "true") return true;
+  throw new ConfigError("ZOHO_DEMO must be 1 or true (serve the demo CRM), or 0, false or unset");
+}
+
+/**
  * Reads the configuration from the environment. Empty strings count as unset, because MCP clients
  * pass optional settings through as "", and so do "null" and an unfilled `${user_config.x}`, which
  * MCPB hosts may pass for a field the user cleared.
  */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { signIn?: boolean } = {}): Config {
   const present = Object.fromEntries(Object.entries(env).filter(([k, v]) => k.startsWith("ZOHO_") && !isUnset(v)));
   const parsed = EnvSchema.safeParse(present);
   if (!parsed.success) {
@@ -130,7 +144,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
 
   let auth: Auth;
-  if (e.ZOHO_CLIENT_ID || e.ZOHO_CLIENT_SECRET || e.ZOHO_REFRESH_TOKEN) {
+  if (options.signIn) {
+    const missing = (["ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET"] as const).filter((k) => !e[k]);
+    if (missing.length) {
+      throw new ConfigError(`${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} missing: per-user sign-in (--oauth) needs a Zoho server-based client whose redirect URI is {MCP_PUBLIC_URL}/oauth/callback`);
+    }
+    // A service account's token beside per-user sign-in would be a second identity nobody sees.
+    const stray = (["ZOHO_REFRESH_TOKEN", "ZOHO_ACCESS_TOKEN"] as const).find((k) => e[k]);
+    if (stray) throw new ConfigError(`${stray} is not used with --oauth (each user signs in with their own Zoho account): unset it`);
+    auth = { kind: "signin", clientId: e.ZOHO_CLIENT_ID!, clientSecret: e.ZOHO_CLIENT_SECRET! };
+  } else if (e.ZOHO_CLIENT_ID || e.ZOHO_CLIENT_SECRET || e.ZOHO_REFRESH_TOKEN) {
     const missing = (["ZOHO_CLIENT_ID", "ZOHO_CLIENT_SECRET", "ZOHO_REFRESH_TOKEN"] as const).filter((k) => !e[k]);
     if (missing.length) {
       throw new ConfigError(
@@ -142,7 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     auth = { kind: "static", accessToken: e.ZOHO_ACCESS_TOKEN };
   } else {
     throw new ConfigError(
-      "ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing (or set ZOHO_ACCESS_TOKEN); run with --demo to try the server without a Zoho account",
+      "ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing (or set ZOHO_ACCESS_TOKEN); run with --demo (or ZOHO_DEMO=1, the .mcpb's Demo mode) to try the server without a Zoho account",
     );
   }
 
@@ -169,6 +192,7 @@ function isUnset(value: string | undefined): boolean {
 
 /** Every secret the process knows, for redaction of anything that leaves it. */
 export function secretsOf(config: Config): string[] {
+  if (config.auth.kind === "signin") return [config.auth.clientSecret];
   return config.auth.kind === "refresh"
     ? [config.auth.clientSecret, config.auth.refreshToken]
     : [config.auth.accessToken];

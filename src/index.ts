@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { ConfigError, loadConfig, secretsOf, type Config } from "./config.js";
+import { ConfigError, demoRequested, loadConfig, secretsOf, type Config } from "./config.js";
 import { Logger, redact, registerSecret } from "./log.js";
 import { SERVER_VERSION, createDeps } from "./server.js";
 import type { HttpOptions } from "./transports/http.js";
@@ -11,6 +11,8 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
   zoho-crm-related-mcp --http [--port N] [--host H]
                                               serve MCP over Streamable HTTP at http://H:N/mcp
                                               (defaults 127.0.0.1 and 3000; MCP_HTTP_TOKEN, MCP_ALLOWED_ORIGINS)
+  --http --oauth                              per-user sign-in: each user signs in with their own Zoho account
+                                              (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
   --help, --version                           print this help or the version, and exit
 `;
@@ -22,6 +24,7 @@ async function main(): Promise<void> {
       options: {
         demo: { type: "boolean" },
         http: { type: "boolean" },
+        oauth: { type: "boolean" },
         port: { type: "string" },
         host: { type: "string" },
         help: { type: "boolean", short: "h" },
@@ -35,35 +38,47 @@ async function main(): Promise<void> {
   if (flags.help) return void process.stdout.write(USAGE);
   if (flags.version) return void process.stdout.write(`${SERVER_VERSION}\n`);
   if (!flags.http && (flags.port !== undefined || flags.host !== undefined)) exit(2, `--port and --host need --http\n${USAGE}`);
+  const oauth = flags.oauth || process.env.MCP_OAUTH === "1";
+  if (oauth && !flags.http) exit(2, `--oauth (MCP_OAUTH=1) needs --http\n${USAGE}`);
 
   const logger = new Logger();
-  const demo = flags.demo || process.env.ZOHO_DEMO === "1";
+  let demo = false;
   let config: Config;
   let http: HttpOptions | undefined;
+  let signInSettings: import("./oauth/http.js").SignInSettings | undefined;
   let closeDemo = async () => {};
   try {
+    demo = flags.demo || demoRequested();
     if (flags.http) {
       // Checked before anything starts: an unsafe bind must not get as far as the demo CRM.
       const { loadHttpOptions } = await import("./transports/http.js");
-      http = loadHttpOptions(flags);
+      http = loadHttpOptions({ ...flags, oauth });
+    }
+    if (oauth) {
+      const { loadSignInSettings } = await import("./oauth/http.js");
+      signInSettings = loadSignInSettings(process.env, { demo });
     }
     if (demo) {
       // Loaded only in demo mode: a real deployment never pays for the demo CRM's code.
       const { startDemoCrm } = await import("./demo/crm.js");
       const crm = await startDemoCrm({ latencyMs: Number(process.env.ZOHO_DEMO_LATENCY_MS ?? 0) || 0 });
       closeDemo = () => crm.close();
-      config = loadConfig({
-        ...process.env,
-        ZOHO_ACCESS_TOKEN: undefined,
-        ZOHO_CLIENT_ID: "demo-client-id",
-        ZOHO_CLIENT_SECRET: "demo-client-secret",
-        ZOHO_REFRESH_TOKEN: "demo-refresh-token",
-        ZOHO_ACCOUNTS_URL: crm.url,
-        ZOHO_API_DOMAIN: crm.url,
-      });
+      config = loadConfig(
+        {
+          ...process.env,
+          ZOHO_ACCESS_TOKEN: undefined,
+          ZOHO_CLIENT_ID: "demo-client-id",
+          ZOHO_CLIENT_SECRET: "demo-client-secret",
+          // With --oauth each demo user signs in at the demo accounts server instead.
+          ZOHO_REFRESH_TOKEN: oauth ? undefined : "demo-refresh-token",
+          ZOHO_ACCOUNTS_URL: crm.url,
+          ZOHO_API_DOMAIN: crm.url,
+        },
+        { signIn: oauth },
+      );
       logger.log("info", `demo mode: serving against the demo CRM at ${crm.url}`);
     } else {
-      config = loadConfig();
+      config = loadConfig(process.env, { signIn: oauth });
     }
   } catch (error) {
     if (error instanceof ConfigError) exit(2, `configuration error: ${error.message}`);
@@ -91,7 +106,13 @@ async function main(): Promise<void> {
   process.on("uncaughtException", (error) => logger.log("error", `uncaught exception: ${error.stack ?? error.message}`));
 
   if (http) {
-    const { startHttpServer } = await import("./transports/http.js");
+    const { startHttpServer, isLoopback } = await import("./transports/http.js");
+    if (signInSettings) {
+      const { SignInHttp } = await import("./oauth/http.js");
+      http.signIn = new SignInHttp(config, logger, signInSettings);
+      // A reverse proxy on this machine may forward the public name as Host.
+      if (signInSettings.publicUrl && isLoopback(http.host)) http.allowedHosts = [...(http.allowedHosts ?? []), new URL(signInSettings.publicUrl).host.toLowerCase()];
+    }
     const server = await startHttpServer(deps, http);
     stop = () => server.close();
     // The one line scripts and tests wait for: printed once, only when connections are accepted.

@@ -1,5 +1,5 @@
-import { describe, expect, test } from "vitest";
-import { ConfigError, DATA_CENTERS, apiDomainFor, loadConfig } from "../src/config.js";
+import { describe, expect, it, test } from "vitest";
+import { ConfigError, DATA_CENTERS, apiDomainFor, demoRequested, loadConfig } from "../src/config.js";
 
 const creds = { ZOHO_CLIENT_ID: "1000.ABC", ZOHO_CLIENT_SECRET: "s3cr3t-value-123", ZOHO_REFRESH_TOKEN: "1000.refresh.value" };
 
@@ -94,5 +94,25 @@ describe("plain http only on loopback", () => {
   });
   test.each(["http://127.0.0.1:8080", "http://localhost:3000", "http://[::1]:9000", "https://accounts.example.com"])("%s is accepted", (value) => {
     expect(loadConfig({ ...creds, ZOHO_ACCOUNTS_URL: value, ZOHO_API_DOMAIN: value }).accountsUrl).toBe(value);
+  });
+});
+
+describe("demoRequested (ZOHO_DEMO, the .mcpb's Demo mode switch)", () => {
+  it.each([
+    [undefined, false],
+    ["", false],
+    ["0", false],
+    ["false", false],
+    ["FALSE", false],
+    ["${user_config.demo}", false],
+    ["1", true],
+    ["true", true],
+    [" True ", true],
+  ])("ZOHO_DEMO=%j is %s", (value, expected) => {
+    expect(demoRequested({ ZOHO_DEMO: value })).toBe(expected);
+  });
+
+  it("refuses anything else, naming the variable", () => {
+    expect(() => demoRequested({ ZOHO_DEMO: "yes please" })).toThrow(/^ZOHO_DEMO must be 1 or true/);
   });
 });

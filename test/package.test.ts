@@ -64,6 +64,10 @@ describe("manifest.json", () => {
     expect([...listed.keys()].sort()).toEqual(TOOLS.map((t) => t.name).sort());
     for (const tool of TOOLS) expect(listed.get(tool.name), tool.name).toMatch(/\w/);
     for (const key of ["client_secret", "refresh_token"]) expect(manifest.user_config[key].sensitive, key).toBe(true);
+    // MCPB has no conditional fields: with a demo switch, no secret can be required by the form.
+    for (const key of ["client_id", "client_secret", "refresh_token"]) expect(manifest.user_config[key].required, key).toBe(false);
+    expect(manifest.user_config.demo).toMatchObject({ type: "boolean", default: false, required: false });
+    expect(manifest.server.mcp_config.env.ZOHO_DEMO).toBe("${user_config.demo}");
   });
 
   it("lists the whats_related prompt with the server's own text", () => {
@@ -102,14 +106,41 @@ describe("the .mcpb bundle", () => {
   });
 
   // Claude Desktop's substitution, from the same library: ${__dirname}, then user_config (with the manifest's defaults).
-  const desktopConfig = (userConfig: Record<string, string | number>) =>
+  const desktopConfig = (userConfig: Record<string, string | number | boolean>, secrets = true) =>
     getMcpConfigForManifest({
       manifest: JSON.parse(readFileSync(join(extensionPath, "manifest.json"), "utf8")),
       extensionPath,
       systemDirs: { HOME: tmp, DESKTOP: tmp, DOCUMENTS: tmp, DOWNLOADS: tmp },
-      userConfig: { client_id: CANARY.clientId, client_secret: CANARY.clientSecret, refresh_token: CANARY.refreshToken, ...userConfig },
+      userConfig: { ...(secrets ? { client_id: CANARY.clientId, client_secret: CANARY.clientSecret, refresh_token: CANARY.refreshToken } : {}), ...userConfig },
       pathSeparator: "/",
     });
+  const startOnce = (config: { command: string; args?: string[]; env?: Record<string, string> }) =>
+    spawnSync(config.command, config.args ?? [], { env: { ...cleanEnv, ...config.env }, input: "", encoding: "utf8", timeout: 20_000 });
+
+  it("the Demo mode switch serves the demo CRM with no secret filled in", async () => {
+    const config = await desktopConfig({ demo: true }, false);
+    expect(config).toBeDefined(); // no required field is missing: Claude Desktop starts it
+    const { command, args = [], env = {} } = config!;
+    expect(env.ZOHO_DEMO).toBe("true");
+    expect(args).not.toContain("--demo"); // the switch alone does it
+    const { tools, notes, stderr } = await exercise(new StdioClientTransport({ command, args, env, stderr: "pipe" }));
+    expect(tools).toEqual(TOOLS.map((t) => t.name));
+    expect(notes.structuredContent).toMatchObject({ count: DEMO.leadNoteIds.length, related_list_api_name: "Notes" });
+    expect(stderr).toContain("demo mode");
+  }, 30_000);
+
+  it("with Demo mode off, a missing secret stops the server at start, named", async () => {
+    const none = startOnce((await desktopConfig({}, false))!);
+    expect(none.status).toBe(2);
+    expect(none.stdout).toBe("");
+    expect(none.stderr).toContain("ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN are missing");
+    expect(none.stderr).toContain("Demo mode");
+
+    const noSecret = startOnce((await desktopConfig({ demo: false, client_id: CANARY.clientId, refresh_token: CANARY.refreshToken }, false))!);
+    expect(noSecret.status).toBe(2);
+    expect(noSecret.stderr).toMatch(/configuration error: ZOHO_CLIENT_SECRET is missing/);
+    expect(noSecret.stderr).not.toContain(CANARY.refreshToken);
+  }, 30_000);
 
   it("starts as Claude Desktop starts it and serves every tool (demo data)", async () => {
     const config = await desktopConfig({});
@@ -162,4 +193,21 @@ describe("the npm tarball", () => {
     expect(notes.isError).toBeFalsy();
     expect(stderr).toContain("demo mode");
   }, 60_000);
+
+  it("runs straight from the tarball as the README shows: npx -y --package=./<tarball> zoho-crm-related-mcp", async () => {
+    const folder = join(tmp, "npx-from-tarball");
+    mkdirSync(folder);
+    const { stdout } = await run("npm", ["pack", "--ignore-scripts", "--json", "--pack-destination", folder], { cwd: root, env: cleanEnv });
+    const { filename } = (JSON.parse(stdout) as { filename: string }[])[0]!;
+    expect(filename).toBe(`${pkg.name}-${pkg.version}.tgz`); // the name the README uses
+    // A cache of its own: nothing from an earlier run (or the registry) can stand in for the tarball.
+    const env = { ...cleanEnv, npm_config_cache: join(tmp, "npx-cache"), npm_config_offline: "true" };
+    const npx = ["-y", `--package=./${filename}`, "zoho-crm-related-mcp"];
+    const version = await run("npx", [...npx, "--version"], { cwd: folder, env });
+    expect(version.stdout).toBe(`${pkg.version}\n`);
+
+    const { tools, notes } = await exercise(new StdioClientTransport({ command: "npx", args: [...npx, "--demo"], cwd: folder, env, stderr: "pipe" }));
+    expect(tools).toEqual(TOOLS.map((t) => t.name));
+    expect(notes.isError).toBeFalsy();
+  }, 90_000);
 });

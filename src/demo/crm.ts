@@ -8,6 +8,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { DemoAccounts, permissionsOf, type DemoIdentity, type DemoSignInUserKey } from "./accounts.js";
 import { demoData, zohoTime, type DemoFile, type DemoRecord } from "./seed.js";
 import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, modulesList, relatedListsOf, type RelatedListMeta } from "./schema.js";
 
@@ -37,7 +38,7 @@ export interface DemoFaults {
 export interface DemoCrm {
   url: string;                 // e.g. http://127.0.0.1:41234 — both the accounts base and the api_domain
   faults: DemoFaults;          // mutable by tests
-  stats: { tokenRequests: number; tokensIssued: number; crmRequests: number; inFlight: number; maxInFlight: number; requests: RecordedRequest[] };
+  stats: { tokenRequests: number; tokensIssued: number; revocations: number; crmRequests: number; inFlight: number; maxInFlight: number; requests: RecordedRequest[] };
   resetStats(): void;          // zero counters, clear requests, keep data and tokens
   expireAllTokens(): void;     // every issued access token becomes invalid (401 INVALID_TOKEN)
   issueAccessToken(): string;  // for tests that use a static ZOHO_ACCESS_TOKEN
@@ -86,6 +87,10 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const pageTokenKey = randomBytes(32);
 
   const tokens = new Map<string, number>(); // access token -> expiry (epoch ms)
+  // Per-user sign-in (accounts.ts): who each access token belongs to, and the refresh token it came
+  // from (revoking that ends it). Tokens not in here are the self-client's service user.
+  const accounts = new DemoAccounts(clientId);
+  const tokenOwners = new Map<string, { user: DemoSignInUserKey; refreshToken: string }>();
   const minted: string[] = []; // survives expireAllTokens(): a leaked expired token is still a leak
   let refreshWindow = { start: 0, count: 0 };
   let admitted = 0; // /crm requests in flight that were not turned away by concurrencyLimit
@@ -93,13 +98,14 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const timers = new Set<NodeJS.Timeout>();
 
   const faults: DemoFaults = { latencyMs: options.latencyMs ?? 0, status429: 0, status5xx: 0, hang: 0, reset: 0, malformed: 0 };
-  const stats: DemoCrm["stats"] = { tokenRequests: 0, tokensIssued: 0, crmRequests: 0, inFlight: 0, maxInFlight: 0, requests: [] };
+  const stats: DemoCrm["stats"] = { tokenRequests: 0, tokensIssued: 0, revocations: 0, crmRequests: 0, inFlight: 0, maxInFlight: 0, requests: [] };
 
   let url = "";
 
-  function mintAccessToken(): string {
+  function mintAccessToken(owner?: { user: DemoSignInUserKey; refreshToken: string }): string {
     const token = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
     tokens.set(token, Date.now() + ttlMs);
+    if (owner) tokenOwners.set(token, owner);
     minted.push(token);
     return token;
   }
@@ -124,8 +130,22 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     for (const [key, value] of new URLSearchParams(await readBody(req))) params.set(key, value);
 
     // Zoho answers failed refreshes with HTTP 200 and an "error" field.
-    if (params.get("grant_type") !== "refresh_token") return sendJson(res, 200, { error: "unsupported_grant_type" });
+    const grantType = params.get("grant_type");
+    if (grantType !== "refresh_token" && grantType !== "authorization_code") return sendJson(res, 200, { error: "unsupported_grant_type" });
     if (params.get("client_id") !== clientId || params.get("client_secret") !== clientSecret) return sendJson(res, 200, { error: "invalid_client" });
+    if (grantType === "authorization_code") {
+      const grant = accounts.exchange(params);
+      if ("error" in grant) return sendJson(res, 200, { error: grant.error });
+      stats.tokensIssued++;
+      const owner = { user: grant.user, refreshToken: grant.refreshToken };
+      return sendJson(res, 200, { access_token: mintAccessToken(owner), refresh_token: grant.refreshToken, scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+    }
+    const signedInUser = accounts.refreshTokens.get(params.get("refresh_token") ?? "");
+    if (signedInUser) {
+      stats.tokensIssued++;
+      const owner = { user: signedInUser, refreshToken: params.get("refresh_token")! };
+      return sendJson(res, 200, { access_token: mintAccessToken(owner), scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+    }
     if (params.get("refresh_token") !== refreshToken) return sendJson(res, 200, { error: "invalid_code" });
 
     // About 10 access tokens per 10 minutes per refresh token; past that, blocked for the rest of the window.
@@ -138,6 +158,21 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     refreshWindow.count++;
     stats.tokensIssued++;
     sendJson(res, 200, { access_token: mintAccessToken(), scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+  }
+
+  // ------------------------------------------------------------ accounts: POST /oauth/v2/token/revoke
+
+  /** Zoho's revoke: `?token=` a refresh token (ending every access token issued from it) or an access token. */
+  function handleRevoke(req: IncomingMessage, res: ServerResponse, requestUrl: URL): void {
+    stats.revocations++;
+    if (req.method !== "POST") return sendJson(res, 405, { error: "invalid_request_method" }, { allow: "POST" });
+    const token = requestUrl.searchParams.get("token") ?? "";
+    if (accounts.refreshTokens.delete(token)) {
+      for (const [access, owner] of tokenOwners) if (owner.refreshToken === token) tokens.delete(access);
+      return sendJson(res, 200, { status: "success" });
+    }
+    if (tokenOwners.has(token) && tokens.delete(token)) return sendJson(res, 200, { status: "success" });
+    sendJson(res, 400, { status: "failure", error: "invalid_token" });
   }
 
   // ------------------------------------------------------------ /crm: faults, bookkeeping, auth, routing
@@ -192,9 +227,9 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
 
     let reply: Reply;
     try {
-      authenticate(req.headers.authorization);
+      const identity = authenticate(req.headers.authorization);
       if (req.method !== "GET") throw new ZohoError(400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one");
-      reply = route(requestUrl, req.headers["if-modified-since"]);
+      reply = route(requestUrl, req.headers["if-modified-since"], identity);
     } catch (error) {
       return sendError(res, error instanceof ZohoError ? error : new ZohoError(500, "INTERNAL_ERROR", "Internal Server Error"));
     }
@@ -209,14 +244,16 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     else { res.writeHead(reply.status); res.end(); }
   }
 
-  function authenticate(header: string | undefined): void {
+  function authenticate(header: string | undefined): DemoIdentity {
     const match = /^Zoho-oauthtoken (\S+)$/.exec(header ?? "");
     if (!match?.[1]) throw new ZohoError(401, "AUTHENTICATION_FAILURE", "Authentication failed");
     const expiresAt = tokens.get(match[1]);
     if (expiresAt === undefined || expiresAt <= Date.now()) throw new ZohoError(401, "INVALID_TOKEN", "invalid oauth token");
+    return tokenOwners.get(match[1])?.user ?? "service";
   }
 
-  function route(requestUrl: URL, ifModifiedSince: string | undefined): Reply {
+  function route(requestUrl: URL, ifModifiedSince: string | undefined, identity: DemoIdentity): Reply {
+    const can = permissionsOf(identity);
     const segments = requestUrl.pathname.split("/").slice(1);
     if (segments.at(-1) === "") segments.pop(); // tolerate one trailing slash
     const [crm, version, ...rest] = segments.map((s) => { try { return decodeURIComponent(s); } catch { return s; } });
@@ -226,7 +263,9 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       if (rest.length === 1 && first === "org") return { status: 200, body: { org: [ORG] } };
       if (rest.length === 2 && first === "settings" && second === "related_lists") {
         requireScope("ZohoCRM.settings.related_lists.READ");
-        return { status: 200, body: { related_lists: relatedListsOf(moduleParam(q)) } };
+        // Zoho leaves out the lists of modules the user's profile cannot read (the signed-in sales rep).
+        const lists = relatedListsOf(moduleParam(q)).filter((l) => can.listsInvoices || l.module?.api_name !== "Invoices");
+        return { status: 200, body: { related_lists: lists } };
       }
       if (rest.length === 2 && first === "settings" && second === "fields") {
         requireScope("ZohoCRM.settings.fields.READ");
@@ -240,20 +279,21 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
         requireScope("ZohoCRM.settings.modules.READ");
         return { status: 200, body: { modules: [moduleSettingsOf(moduleParam(new URLSearchParams({ module: third })))] } };
       }
-      if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q);
-      if (rest.length === 3 && first && second && third === "Emails" && first !== "settings") return getEmails(first, second, q);
-      if (rest.length === 4 && first && second && third === "Emails" && rest[3]) return getEmail(first, second, rest[3]);
-      if (rest.length === 4 && first && second && third === "Attachments" && rest[3]) return getAttachmentFile(first, second, rest[3]);
-      if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince);
+      if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q, can);
+      if (rest.length === 3 && first && second && third === "Emails" && first !== "settings") return getEmails(first, second, q, can);
+      if (rest.length === 4 && first && second && third === "Emails" && rest[3]) return getEmail(first, second, rest[3], can);
+      if (rest.length === 4 && first && second && third === "Attachments" && rest[3]) return getAttachmentFile(first, second, rest[3], can);
+      if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince, can);
     }
     throw new ZohoError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one");
   }
 
   // ------------------------------------------------------------ endpoints
 
-  function getRecord(module: string, id: string, q: URLSearchParams): Reply {
+  function getRecord(module: string, id: string, q: URLSearchParams, can: Permissions): Reply {
     assertModule(module);
-    assertReadable(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(id)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id });
     const record = data.record(module, id);
     if (!record) throw invalidData("the id given seems to be invalid", { id });
     const fields = q.get("fields");
@@ -262,8 +302,10 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   }
 
   /** Zoho's Get Emails of a Record: `{"Emails":[...], "info":{...}}`, ten per call, by index; no `fields`. */
-  function getEmails(module: string, recordId: string, q: URLSearchParams): Reply {
+  function getEmails(module: string, recordId: string, q: URLSearchParams, can: Permissions): Reply {
     assertModule(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!relatedListsOf(module).some((l) => l.api_name === "Emails")) throw invalidData("the related list name given seems to be invalid", { api_name: "Emails" });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const index = positiveInt(q, "index") ?? 1;
@@ -287,8 +329,10 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   }
 
   /** Zoho's View Email: the one email, `content` included. */
-  function getEmail(module: string, recordId: string, messageId: string): Reply {
+  function getEmail(module: string, recordId: string, messageId: string, can: Permissions): Reply {
     assertModule(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const email = data.emails(module, recordId).find((e) => e.message_id === messageId);
     if (!email) throw invalidData("the message id given seems to be invalid", { message_id: messageId });
@@ -296,21 +340,23 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   }
 
   /** Zoho's Get Attachment: the file itself, with its content type. */
-  function getAttachmentFile(module: string, recordId: string, attachmentId: string): Reply {
+  function getAttachmentFile(module: string, recordId: string, attachmentId: string, can: Permissions): Reply {
     assertModule(module);
-    assertReadable(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const file = data.file(module, recordId, attachmentId);
     if (!file) throw invalidData("the id given seems to be invalid", { id: attachmentId });
     return { status: 200, file };
   }
 
-  function getRelatedRecords(module: string, recordId: string, listName: string, q: URLSearchParams, ifModifiedSince: string | undefined): Reply {
+  function getRelatedRecords(module: string, recordId: string, listName: string, q: URLSearchParams, ifModifiedSince: string | undefined, can: Permissions): Reply {
     assertModule(module);
     // A related list that is missing or hidden in the layout answers INVALID_DATA (Zoho's note).
     const list = relatedListsOf(module).find((l) => l.api_name === listName);
     if (!list || list.status !== "visible") throw invalidData("the related list name given seems to be invalid", { api_name: listName });
-    if (list.module) assertReadable(list.module.api_name);
+    if (list.module) assertReadable(list.module.api_name, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
 
     const p = parseRelatedParams(q, ifModifiedSince);
@@ -331,6 +377,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
 
     const { sortBy, sortOrder } = effectiveSort(listName, p);
     let rows = sortedRows(data.related(module, recordId, listName) ?? [], sortBy, sortOrder);
+    if (can.hiddenRecordIds.size > 0) rows = rows.filter((r) => !can.hiddenRecordIds.has(r.id));
     if (p.ids) { const wanted = p.ids; rows = rows.filter((r) => wanted.has(r.id)); }
     if (list.module?.api_name === "Leads" && p.converted !== "both") {
       const converted = p.converted === "true";
@@ -402,6 +449,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const server = createServer((req, res) => {
     const requestUrl = new URL(req.url ?? "/", "http://127.0.0.1");
     const handled = requestUrl.pathname === "/oauth/v2/token" ? handleToken(req, res, requestUrl)
+      : requestUrl.pathname === "/oauth/v2/token/revoke" ? Promise.resolve(handleRevoke(req, res, requestUrl))
+      : requestUrl.pathname === "/oauth/v2/auth" ? accounts.handleAuth(req, res, requestUrl, url, () => readBody(req))
       : requestUrl.pathname.startsWith("/crm/") ? handleCrm(req, res, requestUrl)
       : Promise.resolve(sendError(res, new ZohoError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one")));
     handled.catch(() => {
@@ -428,6 +477,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     resetStats() {
       stats.tokenRequests = 0;
       stats.tokensIssued = 0;
+      stats.revocations = 0;
       stats.crmRequests = 0;
       // inFlight describes live requests, so it is kept; the high-water mark restarts from it.
       stats.maxInFlight = stats.inFlight;
@@ -546,7 +596,10 @@ function assertModule(module: string): void {
   if (!CRM_MODULES.has(module)) throw new ZohoError(400, "INVALID_MODULE", "the module name given seems to be invalid", { resource_path_index: 0 });
 }
 
-function assertReadable(module: string): void {
+type Permissions = ReturnType<typeof permissionsOf>;
+
+function assertReadable(module: string, can: Permissions): void {
+  if (module === "Invoices" && can.readsInvoices) return;
   const restriction = RESTRICTED_MODULES[module];
   if (restriction) throw new ZohoError(restriction.status, restriction.code, restriction.message, restriction.details);
 }

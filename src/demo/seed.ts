@@ -65,6 +65,10 @@ export const DEMO = {
   campaignName: "Spring Expo 2026",
   campaignLeadCount: 6,
   campaignConvertedLeadCount: 2,
+  /** Zylker's 2 Invoices: readable only by a signed-in demo administrator (--oauth). */
+  invoiceIds: ["4876876000000433001", "4876876000000433013"],
+  /** Spring Expo lead "Hannah Ortiz", private to its owner: a signed-in sales rep does not see it. */
+  restrictedLeadId: "4876876000000412001",
 } as const;
 
 // ---------------------------------------------------------------- helpers
@@ -287,6 +291,15 @@ function buildDemoData(): DemoData {
     }, ravi),
     record("Notes", "4876876000001018027", "2026-03-11T12:20:45+05:30", "2026-03-11T12:20:45+05:30", {
       Note_Title: "Org change", Note_Content: "Grace Liu is the new CFO; she will approve anything above $100k.", Parent_Id: zylkerRef, $se_module: "Accounts",
+    }),
+  ));
+  // Invoices: the self-client's profile cannot read them (NO_PERMISSION); a signed-in administrator can.
+  relate(zylker, "Invoices", add(
+    record("Invoices", DEMO.invoiceIds[0], "2026-02-27T18:00:00+05:30", "2026-02-28T09:10:00+05:30", {
+      Subject: "INV-2026-0042 Support renewal 2026", Status: "Approved", Grand_Total: 24_000, Account_Name: zylkerRef,
+    }),
+    record("Invoices", DEMO.invoiceIds[1], "2026-03-10T11:30:00+05:30", "2026-03-10T11:30:00+05:30", {
+      Subject: "INV-2026-0057 Fleet tracking deposit", Status: "Created", Grand_Total: 36_800, Account_Name: zylkerRef,
     }),
   ));
   relate(zylker, "Activities_Chronological_View", add(

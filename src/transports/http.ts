@@ -31,6 +31,18 @@ export interface HttpOptions {
    */
   allowedHosts?: string[];
   maxBodyBytes?: number;
+  /** Per-user sign-in (--oauth, src/oauth/http.ts): answers its own paths and checks /mcp's bearer. */
+  signIn?: SignInHook;
+}
+
+/** What the transport needs from per-user sign-in; kept small so the two stay apart. */
+export interface SignInHook {
+  /** Once bound: the origin the server listens at. */
+  ready(origin: string): void;
+  owns(path: string): boolean;
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  /** The deps of the user the request's token names, or undefined once it has answered 401. */
+  authenticate(req: IncomingMessage, res: ServerResponse): Promise<ToolDeps | undefined>;
 }
 
 export interface HttpServerHandle {
@@ -54,13 +66,15 @@ function hostForUrl(host: string): string {
 }
 
 /** Reads --port/--host and the MCP_* variables; refuses what would be unsafe or unusable. */
-export function loadHttpOptions(flags: { host?: string | undefined; port?: string | undefined }, env: NodeJS.ProcessEnv = process.env): HttpOptions {
+export function loadHttpOptions(flags: { host?: string | undefined; port?: string | undefined; oauth?: boolean | undefined }, env: NodeJS.ProcessEnv = process.env): HttpOptions {
   const host = flags.host?.trim() || DEFAULT_HOST;
   const portText = flags.port?.trim() ?? String(DEFAULT_PORT);
   const port = Number(portText);
   if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`--port must be a whole number from 0 to 65535`);
   const token = env.MCP_HTTP_TOKEN?.trim() || undefined;
-  if (!token && !isLoopback(host)) {
+  // Per-user sign-in replaces the shared token: every /mcp request carries the user's own.
+  if (flags.oauth && token) throw new ConfigError("MCP_HTTP_TOKEN and --oauth exclude each other: with --oauth each user signs in; unset MCP_HTTP_TOKEN");
+  if (!token && !flags.oauth && !isLoopback(host)) {
     throw new ConfigError(
       `refusing to serve on ${host} without MCP_HTTP_TOKEN: anyone who can reach that address could read your Zoho CRM. Set MCP_HTTP_TOKEN (a long random string clients send as "Authorization: Bearer <token>"), or bind 127.0.0.1`,
     );
@@ -114,7 +128,12 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
     const origin = req.headers.origin;
     if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(res, 403, "Forbidden: Origin not allowed (see MCP_ALLOWED_ORIGINS)");
-    if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
+    let requestDeps = deps;
+    if (options.signIn) {
+      const userDeps = await options.signIn.authenticate(req, res);
+      if (!userDeps) return;
+      requestDeps = userDeps;
+    } else if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
       return refuse(res, 401, "Unauthorized: send Authorization: Bearer <MCP_HTTP_TOKEN>", { "www-authenticate": 'Bearer realm="zoho-crm-related-mcp"' });
     }
     // Stateless: no session to resume (GET) or end (DELETE). Without this a GET would hold an
@@ -130,7 +149,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
     // Stateless: a per-request server never sees initialize and keeps no stream open, so a tool
     // call's logging notifications travel on its own response stream.
-    const server = buildServer(deps, { logging: "request" });
+    const server = buildServer(requestDeps, { logging: "request" });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
     res.once("close", () => void server.close().catch(() => undefined));
     await server.connect(transport);
@@ -144,6 +163,10 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       // 503 while draining takes this replica out of rotation before it stops.
       res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
       return void res.end(JSON.stringify({ status: draining ? "draining" : "ok", name: SERVER_NAME, version: SERVER_VERSION }));
+    }
+    if (options.signIn?.owns(path)) {
+      if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
+      return options.signIn.handle(req, res);
     }
     if (path !== MCP_PATH) return refuse(res, 404, `Not found: MCP is served at ${MCP_PATH}`);
     return handleMcp(req, res);
@@ -180,6 +203,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     allowedHosts = new Set(names.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`])));
   }
   if (options.allowedHosts?.length) allowedHosts = new Set([...(allowedHosts ?? []), ...options.allowedHosts]);
+  options.signIn?.ready(`http://${hostForUrl(options.host === "0.0.0.0" || options.host === "::" ? "127.0.0.1" : options.host)}:${port}`);
 
   let closing: Promise<void> | undefined;
   return {

@@ -60,6 +60,8 @@ export class TokenManager {
       if (this.staticExpired) throw accessTokenExpired();
       return auth.accessToken;
     }
+    // Per-user sign-in: the process has no Zoho identity of its own; each user's client has theirs.
+    if (auth.kind === "signin") throw new Error("unreachable: in sign-in mode every Zoho request uses the user's own token");
     if (this.current && Date.now() < this.current.expiresAt) return this.current.value;
     this.inflight ??= this.refresh().finally(() => {
       this.inflight = undefined;

@@ -46,25 +46,53 @@ export interface RequestOptions {
 const REFRESHABLE_401 = new Set(["INVALID_TOKEN", "AUTHENTICATION_FAILURE"]);
 
 /**
+ * Where the client's access tokens come from: the process's own TokenManager (self-client), or in
+ * per-user sign-in mode one user's token (src/oauth/sessions.ts).
+ */
+export interface TokenSource {
+  readonly canRefresh: boolean;
+  readonly apiDomain: string | undefined;
+  /** Refreshes this source made (figures for tests and the benchmark). */
+  readonly refreshes: number;
+  /** When the cached token is due for renewal (epoch ms), if this source renews tokens. */
+  readonly renewsAt?: number | undefined;
+  get(): Promise<string>;
+  confirm(token: string | undefined): void;
+  refreshMayHelp(token: string | undefined): boolean;
+  invalidate(token: string | undefined): void;
+  /** The error for a token Zoho refused that cannot be refreshed here. */
+  refusedError?(status: number): ZohoError;
+}
+
+/** Per-user clients (sign-in mode) share the process's cap and get their own share of it. */
+export interface ClientParts {
+  tokens: TokenSource;
+  /** Wraps each attempt: the process-wide cap, and the user's fair share of it. */
+  limit: LimitFunction;
+  /** How many requests this client may have in flight (its share of ZOHO_CONCURRENCY). */
+  concurrency: number;
+}
+
+/**
  * The one HTTP client for Zoho CRM: ky with the OAuth header from a hook, ky's own retry for
  * 429/5xx (Retry-After honoured) and for one timeout, a per-attempt timeout, and one concurrency
  * cap for the whole process around every attempt.
  */
 export class ZohoClient {
-  readonly tokens: TokenManager;
+  readonly tokens: TokenSource;
   private http: Promise<KyInstance> | undefined;
   private readonly limit: LimitFunction;
   private readonly logger: Logger;
 
   /** Most requests in flight at once (ZOHO_CONCURRENCY): a walk starts no more pages than this together. */
   get concurrency(): number {
-    return this.config.concurrency;
+    return this.parts?.concurrency ?? this.config.concurrency;
   }
 
-  constructor(private readonly config: Config, logger: Logger) {
+  constructor(private readonly config: Config, logger: Logger, private readonly parts?: ClientParts) {
     this.logger = logger;
-    this.tokens = new TokenManager(config, logger);
-    this.limit = pLimit(config.concurrency);
+    this.tokens = parts?.tokens ?? new TokenManager(config, logger);
+    this.limit = parts?.limit ?? pLimit(config.concurrency);
   }
 
   /** The one ky instance, created with the first request (see ky.ts). */
@@ -241,8 +269,8 @@ export class ZohoClient {
       }
       const zoho = zohoErrorOf(body) ?? { code: `HTTP_${status}`, message: "", details: {} };
       if (REFRESHABLE_401.has(zoho.code) && !this.tokens.canRefresh) {
-        this.tokens.invalidate(undefined);
-        return accessTokenExpired(status);
+        this.tokens.invalidate(new Headers(error.request.headers).get("Authorization")?.replace(/^Zoho-oauthtoken /, ""));
+        return this.tokens.refusedError?.(status) ?? accessTokenExpired(status);
       }
       return this.fromZoho(status, zoho, error.request.url, error);
     }

@@ -1,0 +1,83 @@
+import { createHash } from "node:crypto";
+
+/**
+ * The two pages the authorization server shows a person: the consent page (which client asks, what
+ * it will read, Allow or Deny) and an error page for the few failures that cannot be sent back to
+ * the client. No script at all; the one style sheet is allowed by its hash in the CSP.
+ */
+
+const STYLE = `
+body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f5f7;color:#1c1e21}
+main{max-width:30rem;margin:3rem auto;background:#fff;border-radius:8px;padding:1.5rem 2rem;box-shadow:0 1px 3px #0003}
+h1{font-size:1.3rem;margin:0 0 1rem}
+ul{padding-left:1.2rem}
+.where{color:#555;font-size:.9rem;word-break:break-all}
+.buttons{display:flex;gap:1rem;margin-top:1.5rem}
+button{font:inherit;padding:.6rem 1.4rem;border-radius:6px;border:1px solid #888;background:#fff;cursor:pointer}
+button[value=allow]{background:#1a5fb4;border-color:#1a5fb4;color:#fff}
+button:focus-visible{outline:3px solid #f5c211;outline-offset:2px}
+`.trim();
+
+const STYLE_HASH = createHash("sha256").update(STYLE).digest("base64");
+
+/** Headers for every page: no framing (clickjacking), no script, nothing cached, no referrer. */
+export const PAGE_HEADERS: Record<string, string> = {
+  "content-type": "text/html; charset=utf-8",
+  "content-security-policy": `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; frame-ancestors 'none'; base-uri 'none'`,
+  "x-frame-options": "DENY",
+  "cache-control": "no-store",
+  "referrer-policy": "no-referrer",
+  "x-content-type-options": "nosniff",
+};
+
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+function page(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escapeHtml(title)}</title><style>${STYLE}</style></head>
+<body><main>
+${body}
+</main></body>
+</html>
+`;
+}
+
+export interface ConsentView {
+  /** The client's self-declared name (or its client_id host when it gave none): shown, never trusted. */
+  clientName: string;
+  /** Where the answer goes: the redirect URI's origin, so a person can spot an impostor. */
+  redirectTarget: string;
+  /** The sealed request, posted back with the choice; bound to this browser by a cookie. */
+  request: string;
+  action: string;
+}
+
+export function consentPage(view: ConsentView): string {
+  const name = escapeHtml(view.clientName);
+  return page(
+    `Allow ${view.clientName} to read your Zoho CRM?`,
+    `<h1>Allow <strong>${name}</strong> to read your Zoho CRM?</h1>
+<p><strong>${name}</strong> asks to use the Zoho CRM related records server as you. If you allow it, you sign in with Zoho next, and it can then <strong>read</strong>, with your Zoho permissions:</p>
+<ul>
+<li>records of your CRM and the records related to them (notes, contacts, deals, activities, ...)</li>
+<li>the names of your modules, fields and related lists</li>
+</ul>
+<p>It cannot create, change or delete anything.</p>
+<p class="where">After your answer you go back to: ${escapeHtml(view.redirectTarget)}</p>
+<form method="post" action="${escapeHtml(view.action)}">
+<input type="hidden" name="request" value="${escapeHtml(view.request)}">
+<div class="buttons">
+<button type="submit" name="choice" value="allow">Allow</button>
+<button type="submit" name="choice" value="deny">Deny</button>
+</div>
+</form>
+<p class="where">Only allow clients you started yourself. Deny if you did not expect this page.</p>`,
+  );
+}
+
+export function errorPage(title: string, message: string): string {
+  return page(title, `<h1>${escapeHtml(title)}</h1>\n<p>${escapeHtml(message)}</p>`);
+}
