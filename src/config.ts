@@ -52,7 +52,16 @@ export interface Config {
   maxAttachmentBytes: number;
   /** Deadline of one whole tool call (every page and retry of a walk), in milliseconds. */
   callTimeoutMs: number;
+  /** Most characters a result's content (text and links) may take; rows past it are left to structuredContent. */
+  resultMaxChars: number;
 }
+
+/**
+ * 24,000 characters: about 8,000-10,000 tokens of record lines, under Claude Code's warning at
+ * 10,000 tokens and far under the 25,000 it keeps (MAX_MCP_OUTPUT_TOKENS); clients that cut
+ * silently never cut a row in half. docs/result-budget.md says why, per client.
+ */
+export const DEFAULT_RESULT_MAX_CHARS = 24_000;
 
 /** Loopback hosts: the demo CRM and tests, where plain http carries nothing off the machine. */
 export function isLoopback(hostname: string): boolean {
@@ -109,6 +118,8 @@ const EnvSchema = z.object({
   // A resource read carries the file base64-encoded in one JSON-RPC message (a third larger): 5 MB
   // keeps that message small enough for any MCP client; Zoho itself allows bigger files.
   ZOHO_MAX_ATTACHMENT_BYTES: positiveInt(100 * 1024 * 1024).default(5 * 1024 * 1024),
+  // 500,000: the most Claude Code accepts from any tool (anthropic/maxResultSizeChars); 2,000 leaves room for a headline and a few rows.
+  ZOHO_RESULT_MAX_CHARS: positiveInt(500_000).min(2000, "must be at least 2000").default(DEFAULT_RESULT_MAX_CHARS),
 });
 
 export class ConfigError extends Error {
@@ -182,6 +193,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { sign
     timeoutMs: e.ZOHO_TIMEOUT_MS,
     callTimeoutMs: e.ZOHO_CALL_TIMEOUT_MS,
     maxAttachmentBytes: e.ZOHO_MAX_ATTACHMENT_BYTES,
+    resultMaxChars: e.ZOHO_RESULT_MAX_CHARS,
   };
 }
 

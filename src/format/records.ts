@@ -51,6 +51,15 @@ export function formatValue(value: unknown): string | undefined {
   return String(value);
 }
 
+/**
+ * A record id as a row shows it. Zoho's record ids are 19 digits; an email's id (its message_id) is
+ * 64 hex characters that would crowd out the row: its start tells emails apart, and the whole id
+ * is in structuredContent and the email's link.
+ */
+export function shownId(id: string): string {
+  return id.length > 24 ? `${id.slice(0, 12)}…` : id;
+}
+
 /** The module a related record belongs to: its own $module (activity views), else the list's target. */
 export function moduleOf(record: ZohoRecord, listModule: string): string {
   return typeof record.$module === "string" && record.$module ? record.$module : listModule;
@@ -67,7 +76,7 @@ export function columnsOf(fields: string[]): string {
  * are dropped); a `|` inside a value is escaped so the columns stay countable.
  */
 export function recordRow(record: ZohoRecord, fields: string[]): string {
-  const cells = [record.id];
+  const cells = [shownId(record.id)];
   for (const field of fields) {
     if (field === "id") continue;
     cells.push(formatValue(record[field])?.replaceAll("|", "\\|") ?? "");
@@ -87,7 +96,7 @@ export function recordLine(record: ZohoRecord, fields: string[], module?: string
     const shown = formatValue(record[field]);
     if (shown !== undefined) parts.push(`${field}: ${shown}`);
   }
-  const head = module ? `${record.id} [${module}]` : record.id;
+  const head = module ? `${shownId(record.id)} [${module}]` : shownId(record.id);
   return parts.length ? `${head} ${parts.join(" · ")}` : head;
 }
 

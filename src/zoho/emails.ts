@@ -1,6 +1,6 @@
 import { crmPath, type ZohoClient } from "./client.js";
 import { InputError, ZohoError } from "./errors.js";
-import type { RelatedPage, RelatedQuery, WalkOptions, WalkResult, ZohoRecord } from "./related-records.js";
+import type { PageStart, RelatedPage, RelatedQuery, WalkOptions, WalkResult, ZohoRecord } from "./related-records.js";
 
 /**
  * The Emails related list. `GET /crm/v7/{module}/{id}/Emails` looks like Get Related Records but is
@@ -65,9 +65,12 @@ export async function walkEmails(client: ZohoClient, q: RelatedQuery, opts: Walk
   const records: ZohoRecord[] = [];
   let requests = 0;
   let token: string | undefined;
+  // Where each page fetched by index starts, for "print the rest from here" (the first page has no index).
+  const pages: PageStart[] = [];
   let page = await getEmailsPage(client, { ...q, page_token: undefined }, signal);
   for (;;) {
     requests++;
+    if (token) pages.push({ first: records.length, page_token: token });
     records.push(...page.records);
     opts.onProgress?.(Math.min(records.length, maxRecords), maxRecords);
     if (!page.more_records || !page.next_page_token || records.length >= maxRecords) break;
@@ -88,5 +91,6 @@ export async function walkEmails(client: ZohoClient, q: RelatedQuery, opts: Walk
     resume: truncated && token ? { page_token: token, skip } : null,
     per_page: EMAILS_PER_CALL,
     requests,
+    pages,
   };
 }
