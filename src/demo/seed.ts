@@ -129,6 +129,8 @@ export interface DemoData {
   file(module: string, id: string, attachmentId: string): DemoFile | undefined;
   /** The rows of a related list in their stored order; undefined when the demo holds no data for it. */
   related(module: string, id: string, listApiName: string): readonly DemoRecord[] | undefined;
+  /** The named records of a module (Get Records; the mass-generated notes are not listed). */
+  list(module: string): readonly DemoRecord[];
 }
 
 let singleton: DemoData | undefined;
@@ -367,6 +369,9 @@ function buildDemoData(): DemoData {
     },
     related(module, id, listApiName) {
       return lists.get(`${module}/${id}/${listApiName}`)?.();
+    },
+    list(module) {
+      return [...index.values()].filter((r) => r.module === module);
     },
   };
 }
