@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Config } from "./config.js";
 import { Logger, redact, type Level } from "./log.js";
 import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
+import { adviseOnUnknownResources } from "./resources/advice.js";
 import { registerRecordResource } from "./resources/record.js";
 import { registerSubRecordResource } from "./resources/sub-record.js";
 import { NO_SCHEMA_KEYWORD, OPEN } from "./tools/schemas.js";
@@ -108,6 +109,7 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
   const completeModule = moduleNameCompleter(deps.modules);
   registerRecordResource(server, deps.client, completeModule);
   registerSubRecordResource(server, deps.client, deps.config.maxAttachmentBytes, completeModule);
+  adviseOnUnknownResources(server);
   registerWhatsRelatedPrompt(server, completeModule);
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has

@@ -66,8 +66,8 @@ describe("Emails, Attachments, lists without records of their own", () => {
   });
 
   test("a sub-record link of another list, or a bad id, is refused naming the part", async () => {
-    await expect(h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Notes/1` })).rejects.toThrow(/related_list_api_name in .* must be Attachments or Emails/);
-    await expect(h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/x1` })).rejects.toThrow(/related_record_id in .* must be an attachment id: digits only/);
+    await expect(h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Notes/1` })).rejects.toThrow(/Notes\/1: related_list_api_name must be Attachments or Emails \(records Zoho serves only under their parent\)/);
+    await expect(h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/x1` })).rejects.toThrow(/Attachments\/x1: related_record_id must be an attachment id: digits only/);
   });
 
   test("a list with no module of its own (Stage_History) gets no links, and the text says why once", async () => {

@@ -2,6 +2,7 @@ import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/serv
 import { SUB_LISTS, type SubList } from "../format/links.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
+import { invalidResourceUri } from "./advice.js";
 
 export const SUB_RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}/{related_list_api_name}/{related_record_id}";
 
@@ -40,18 +41,19 @@ export function registerSubRecordResource(
       } catch {
         sub = "";
       }
-      if (!API_NAME.test(module)) throw new Error(`module_api_name in ${uri.href} must be a module API name: letters, digits and _ only`);
-      if (!RECORD_ID.test(id)) throw new Error(`record_id in ${uri.href} must be a Zoho record id: digits only`);
+      // Bad input is JSON-RPC -32602 with the advice, as for the record template.
+      if (!API_NAME.test(module)) throw invalidResourceUri(uri.href, "module_api_name must be a module API name: letters, digits and _ only");
+      if (!RECORD_ID.test(id)) throw invalidResourceUri(uri.href, "record_id must be a Zoho record id: digits only");
       if (!SUB_LISTS.includes(list as SubList)) {
-        throw new Error(`related_list_api_name in ${uri.href} must be Attachments or Emails; other related records are read as zohocrm://records/{module}/{id}`);
+        throw invalidResourceUri(uri.href, "related_list_api_name must be Attachments or Emails (records Zoho serves only under their parent)");
       }
       try {
         if (list === "Attachments") {
-          if (!RECORD_ID.test(sub)) throw new Error(`related_record_id in ${uri.href} must be an attachment id: digits only`);
+          if (!RECORD_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an attachment id: digits only");
           const file = await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal: extra.signal });
           return { contents: [{ uri: uri.href, mimeType: file.contentType, blob: Buffer.from(file.bytes).toString("base64"), ...(file.fileName ? { _meta: { fileName: file.fileName } } : {}) }] };
         }
-        if (!MESSAGE_ID.test(sub)) throw new Error(`related_record_id in ${uri.href} must be an email's message_id`);
+        if (!MESSAGE_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an email's message_id");
         const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal: extra.signal });
         const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
         if (!email) throw new Error(`email ${sub} of ${module} record ${id} was not found`);
