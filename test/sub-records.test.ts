@@ -98,3 +98,31 @@ describe("attachment size cap", () => {
     expect(Buffer.from(csv.blob, "base64")).toHaveLength(83);
   });
 });
+
+describe("the overview links like the tools do, and shares ZOHO_MAX_RECORDS with Emails too", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { ZOHO_MAX_RECORDS: "40" } });
+  });
+  afterAll(() => h.close());
+
+  test("a deal's overview: attachment links under the deal, no Stage_History links and why, once", async () => {
+    const r = await h.call("get_related_overview", { ...deal, related_lists: ["Attachments", "Stage_History"] });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    expect(uris(r)).toEqual([...DEMO.dealAttachmentIds].reverse().map((id) => `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${id}`));
+    const why = "Stage_History records have no links: Zoho has no Get Record endpoint for them (the list has no module of its own).";
+    expect(h.text(r).split("\n").filter((l) => l === why)).toHaveLength(1);
+  });
+
+  test("Emails answer ten per call whatever is asked: with a share below ten the overview skips them and says why", async () => {
+    h.crm.resetStats();
+    // The demo lead has 7 lists read (one is scheduled for deletion): floor(40 / 7) = 5 records each.
+    const r = await h.call("get_related_overview", lead);
+    const emails = (r.structuredContent as { related_lists: Array<{ api_name: string; status: string; error?: string }> }).related_lists.find((l) => l.api_name === "Emails");
+    expect(emails).toMatchObject({ status: "over_limit", error: "ZOHO_MAX_RECORDS (40) is spent by the other lists" });
+    expect(h.text(r)).toContain("Emails: skipped, ZOHO_MAX_RECORDS (40) is spent by the other lists");
+    const asked = h.crm.stats.requests.filter((q) => !q.path.includes("/settings/"));
+    expect(asked.some((q) => q.path.endsWith("/Emails"))).toBe(false);
+    expect(asked.map((q) => Number(q.query.per_page)).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+  });
+});
