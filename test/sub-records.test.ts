@@ -126,3 +126,40 @@ describe("the overview links like the tools do, and shares ZOHO_MAX_RECORDS with
     expect(asked.map((q) => Number(q.query.per_page)).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
   });
 });
+
+describe("Emails page by index, ten at a time", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+  const mass = { module_api_name: "Leads", record_id: DEMO.massImportLeadId, related_list_api_name: "Emails" };
+  const ids = (r: { structuredContent?: unknown }) => (r.structuredContent as { records: Array<{ id: string }> }).records.map((e) => e.id);
+
+  test("a walk follows next_index: 25 emails in three calls (index 1, 11, 21)", async () => {
+    h.crm.resetStats();
+    const all = await h.call("get_related_records", { ...mass, max_records: 100 });
+    expect(ids(all)).toHaveLength(25);
+    expect(new Set(ids(all)).size).toBe(25);
+    expect(h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails")).map((q) => q.query.index)).toEqual([undefined, "11", "21"]);
+    expect(all.structuredContent).toMatchObject({ more_records: false, next_page_token: null });
+  });
+
+  test("one page at a time: next_page_token carries Zoho's next_index, sent back as index", async () => {
+    const first = await h.call("get_related_records", { ...mass, max_records: 10 });
+    expect(first.structuredContent).toMatchObject({ count: 10, more_records: true, next_page_token: "11", previous_page_token: null, page_token_expiry: null });
+    h.crm.resetStats();
+    const second = await h.call("get_related_records", { ...mass, page_token: "11" });
+    expect(h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails")).map((q) => q.query)).toEqual([{ index: "11" }]);
+    expect(second.structuredContent).toMatchObject({ count: 10, next_page_token: "21", previous_page_token: "1" });
+    const all = ids(await h.call("get_related_records", { ...mass, max_records: 100 }));
+    expect([...ids(first), ...ids(second)]).toEqual(all.slice(0, 20));
+  });
+
+  test("a walk cut inside a page says how to go on from that page's index", async () => {
+    const cut = await h.call("get_related_records", { ...mass, max_records: 15 });
+    expect(ids(cut)).toHaveLength(15);
+    expect(cut.structuredContent).toMatchObject({ more_records: true, next_page_token: null, resume: { page_token: "11", skip: 5, per_page: 10 } });
+    expect(h.text(cut)).toContain('continue with page_token="11" and the same fields, per_page (10), sort and filters, skipping its first 5 records');
+  });
+});
