@@ -21,7 +21,7 @@ export const SERVER_VERSION = "0.1.0";
 export const RESULT_SIZE_META = "anthropic/maxResultSizeChars";
 
 const INSTRUCTIONS =
-  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
+  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each printed record comes with a zohocrm://records/{module}/{id} link to read it in full.";
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 export function createDeps(config: Config, logger = new Logger()): ToolDeps {
