@@ -11,7 +11,6 @@ const STATUS_NOTES: Record<string, string> = {
 
 export const listRelatedLists = defineTool({
   name: "list_related_lists",
-  title: "List related lists",
   description:
     "The related lists of a Zoho CRM module: the related_list_api_name values get_related_records takes.",
   inputSchema: z.object({ module_api_name: moduleApiName }),
