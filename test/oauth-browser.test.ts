@@ -88,7 +88,7 @@ describe.skipIf(!HAVE_CHROMIUM)("consent page and demo sign-in in headless Chrom
       expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Allow Browser Test Client to read your Zoho CRM?");
       // The style sheet applies (allowed by its hash), and nothing was blocked.
       const allow = page.getByRole("button", { name: "Allow" });
-      expect(await allow.evaluate((b) => getComputedStyle(b).backgroundColor)).toBe("rgb(26, 95, 180)");
+      expect(await allow.evaluate((b) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(b).backgroundColor)).toBe("rgb(26, 95, 180)");
       expect(violations).toEqual([]);
       await page.getByRole("button", { name: "Deny" }).click();
       await page.waitForURL((u) => u.href.startsWith(callback.url));
