@@ -50,7 +50,16 @@ export interface Config {
   timeoutMs: number;
   /** Deadline of one whole tool call (every page and retry of a walk), in milliseconds. */
   callTimeoutMs: number;
+  /** Most characters a result's content (text and links) may take; rows past it are left to structuredContent. */
+  resultMaxChars: number;
 }
+
+/**
+ * 24,000 characters: about 8,000-10,000 tokens of record lines, under Claude Code's warning at
+ * 10,000 tokens and far under the 25,000 it keeps (MAX_MCP_OUTPUT_TOKENS); clients that cut
+ * silently never cut a row in half. docs/result-budget.md says why, per client.
+ */
+export const DEFAULT_RESULT_MAX_CHARS = 24_000;
 
 /** Loopback hosts: the demo CRM and tests, where plain http carries nothing off the machine. */
 export function isLoopback(hostname: string): boolean {
@@ -104,6 +113,8 @@ const EnvSchema = z.object({
   ZOHO_TIMEOUT_MS: positiveInt(600_000).default(30_000),
   // Each request's retries are bounded, but a walk of many pages could still add up to hours.
   ZOHO_CALL_TIMEOUT_MS: positiveInt(3_600_000).default(120_000),
+  // 500,000: the most Claude Code accepts from any tool (anthropic/maxResultSizeChars); 2,000 leaves room for a headline and a few rows.
+  ZOHO_RESULT_MAX_CHARS: positiveInt(500_000).min(2000, "must be at least 2000").default(DEFAULT_RESULT_MAX_CHARS),
 });
 
 export class ConfigError extends Error {
@@ -176,6 +187,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { sign
     concurrency: e.ZOHO_CONCURRENCY,
     timeoutMs: e.ZOHO_TIMEOUT_MS,
     callTimeoutMs: e.ZOHO_CALL_TIMEOUT_MS,
+    resultMaxChars: e.ZOHO_RESULT_MAX_CHARS,
   };
 }
 

@@ -1,9 +1,11 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import type { Config } from "./config.js";
 import { Logger, redact, type Level } from "./log.js";
 import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
 import { registerRecordResource } from "./resources/record.js";
+import { NO_SCHEMA_KEYWORD, OPEN } from "./tools/schemas.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient } from "./zoho/client.js";
@@ -13,6 +15,9 @@ import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "./zoho/metadata
 
 export const SERVER_NAME = "zoho-crm-related-mcp";
 export const SERVER_VERSION = "0.1.0";
+
+/** Claude Code's per-tool result size hint, in characters (code.claude.com/docs, MCP: "Raise the limit for a specific tool"). */
+export const RESULT_SIZE_META = "anthropic/maxResultSizeChars";
 
 const INSTRUCTIONS =
   "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
@@ -57,15 +62,21 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
   );
 
   for (const tool of TOOLS) {
-    server.registerTool(
+    const registered = server.registerTool(
       tool.name,
       {
         title: tool.title,
         description: tool.description,
-        inputSchema: tool.inputSchema,
-        ...(tool.outputSchema ? { outputSchema: tool.outputSchema } : {}),
+        inputSchema: tool.inputSchema.meta(NO_SCHEMA_KEYWORD),
+        // Published open and without `required` at the top: every field named there is always
+        // present (docs/results.md), a field added later breaks no client, and these lines are
+        // paid for in every tools/list. The SDK still checks each result against the full shape.
+        ...(tool.outputSchema ? { outputSchema: z.object(tool.outputSchema).meta({ ...NO_SCHEMA_KEYWORD, ...OPEN, required: undefined }) } : {}),
         // The title is the tool's own `title` (spec 2025-06-18); repeating it here costs every tools/list.
         annotations: READ_ONLY,
+        // Claude Code reads this from the tools/list entry and keeps a result up to it inline (its
+        // own default is about 25,000 tokens; at most 500,000 characters): the budget we write to.
+        ...(tool.budgeted ? { _meta: { [RESULT_SIZE_META]: deps.config.resultMaxChars } } : {}),
       },
       async (args: Record<string, unknown>, extra) => {
         try {
@@ -89,6 +100,9 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
         }
       },
     );
+    // The SDK writes execution: {taskSupport: "forbidden"} into every tools/list entry: that is
+    // what a missing `execution` means already (spec 2025-11-25), at 35 characters a tool.
+    registered.execution = undefined;
   }
   const completeModule = moduleNameCompleter(deps.modules);
   registerRecordResource(server, deps.client, completeModule);

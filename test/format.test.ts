@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { formatValue, recordLine, recordRow, resourceLink } from "../src/format/records.js";
+import { continueAt } from "../src/format/budget.js";
 import { planWalk } from "../src/zoho/related-records.js";
 
 describe("formatValue: no null noise, lookups by name", () => {
@@ -69,18 +70,30 @@ describe("resource links", () => {
 
 describe("planWalk", () => {
   test.each([
-    // maxRecords, per_page, expected per_page, last page fetched by number
-    [200, undefined, 200, 1],
-    [50, undefined, 50, 1],
-    [201, undefined, 200, 2],
-    [2000, undefined, 200, 10],
-    [2450, undefined, 200, 10],
-    [10_000, undefined, 200, 10],
-    [2000, 150, 150, 13],
-    [500, 100, 100, 5],
-    [1, undefined, 1, 1],
-    [5000, 1, 1, 2000],
-  ])("max %i per_page %o -> %i per page, pages 1..%i by number", (max, perPage, size, last) => {
-    expect(planWalk(max, perPage)).toEqual({ perPage: size, lastDiscretePage: last });
+    // maxRecords, expected per_page, last page fetched by number
+    [200, 200, 1],
+    [50, 50, 1],
+    [201, 200, 2],
+    [2000, 200, 10],
+    [2450, 200, 10],
+    [10_000, 200, 10],
+    [1, 1, 1],
+  ])("max %i -> %i per page, pages 1..%i by number", (max, size, last) => {
+    expect(planWalk(max)).toEqual({ perPage: size, lastDiscretePage: last });
+  });
+});
+
+describe("continueAt: the call that prints rows from record index `next` on", () => {
+  test.each([
+    // next, rows shown per call, pages fetched, expected
+    [120, 120, [], "page=2, per_page=120"],
+    [200, 150, [], "page=3, per_page=100"],
+    [151, 151, [], "page=2, per_page=151"],
+    [157, 150, [], "page=2, per_page=150, whose first 7 rows are printed already"],
+    [300, 200, [], "page=3, per_page=150"],
+    [1990, 150, [], "page=200, per_page=10"],
+    [2150, 150, [{ first: 2000, page_token: "t11" }, { first: 2200, page_token: "t12" }], 'page_token="t11", per_page=200, whose first 150 rows are printed already'],
+  ] as const)("next %i, %i shown -> %s", (next, shown, pages, expected) => {
+    expect(continueAt(next, shown, [...pages])).toBe(expected);
   });
 });

@@ -115,6 +115,18 @@ describe("ZOHO_MAX_RECORDS bounds every call", () => {
     expect(h.crm.stats.requests.filter((r) => r.path.endsWith("/Notes"))).toHaveLength(0);
   });
 
+  test("page is checked against the per_page actually sent (50 here, not Zoho's 200)", async () => {
+    h.crm.resetStats();
+    // Page 40 of 50 ends at record 2000 exactly: Zoho serves it by number.
+    const last = await h.call("get_related_records", { ...notes, page: 40 });
+    expect(last.isError).toBeFalsy();
+    expect(h.crm.stats.requests.filter((r) => r.path.endsWith("/Notes")).map((r) => [r.query.page, r.query.per_page])).toEqual([["40", "50"]]);
+    h.crm.resetStats();
+    const past = await h.call("get_related_records", { ...notes, page: 41 });
+    expect(h.text(past)).toBe("Invalid input: page: page × per_page (50) must stay within record 2000; beyond it use page_token from the previous result");
+    expect(h.crm.stats.requests.filter((r) => r.path.endsWith("/Notes"))).toHaveLength(0);
+  });
+
   test("a walk without max_records stops at the cap without claiming max_records was lowered", async () => {
     const result = await h.call("get_related_records", notes);
     expect(count(result)).toBe(50);

@@ -1,14 +1,14 @@
 import { z } from "zod";
 import { runRelatedQuery } from "./related.js";
-import { checkQuery, queryShape, relatedOutputShape } from "./schemas.js";
+import { activityQueryShape, checkQuery, relatedOutputShape } from "./schemas.js";
 import { defineTool } from "./types.js";
 
 export const getClosedActivities = defineTool({
   name: "get_closed_activities",
   title: "Get closed activities",
-  description:
-    "Completed calls, tasks and past meetings of a Zoho CRM record, in chronological order (Activities_Chronological_View_History).",
-  inputSchema: z.object(queryShape).superRefine(checkQuery),
+  description: "Completed calls, tasks and past meetings of a Zoho CRM record; input as in get_related_records.",
+  inputSchema: z.object(activityQueryShape).superRefine(checkQuery),
   outputSchema: relatedOutputShape,
+  budgeted: true,
   handler: (args, extra, deps) => runRelatedQuery(args, "Activities_Chronological_View_History", extra, deps),
 });

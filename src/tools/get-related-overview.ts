@@ -1,14 +1,14 @@
 import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
+import { TextBudget } from "../format/budget.js";
 import { columnsOf, formatValue, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
 import { redact } from "../log.js";
-import { API_NAME } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
 import { isActivityView, notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
-import { moduleApiName, recordId, recordOut } from "./schemas.js";
+import { OPEN, listName, moduleApiName, nullableString, recordId, recordOut } from "./schemas.js";
 import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
 
 /** Codes that mean "this user may not read this list": one line in the overview, not a failed call. */
@@ -33,8 +33,8 @@ interface ListOverview {
 const input = z.object({
   module_api_name: moduleApiName,
   record_id: recordId,
-  related_lists: z.array(z.string().regex(API_NAME, "must be a related list API name")).min(1).max(50).optional().describe("Only these lists (default: every visible one)"),
-  per_list: z.number().int().min(1).max(20).optional().describe("Records shown per list, 1-20 (default 5)"),
+  related_lists: z.array(listName).min(1).max(50).optional().describe("Only these lists (default: all)"),
+  per_list: z.number().int().min(1).max(20).optional().describe("Rows per list (default 5)"),
 });
 
 export const getRelatedOverview = defineTool({
@@ -42,6 +42,7 @@ export const getRelatedOverview = defineTool({
   title: "Get related overview",
   description: "Everything related to a Zoho CRM record in one call: each related list's count and first records.",
   inputSchema: input,
+  budgeted: true,
   outputSchema: {
     module_api_name: z.string(),
     record_id: z.string(),
@@ -49,7 +50,7 @@ export const getRelatedOverview = defineTool({
       z.object({
         api_name: z.string(),
         display_label: z.string(),
-        module: z.string().nullable(),
+        module: nullableString(),
         status: z.enum(["ok", "empty", "not_readable", "failed", "user_hidden", "scheduled_for_deletion"]),
         count: z.number(),
         more_records: z.boolean(),
@@ -57,7 +58,7 @@ export const getRelatedOverview = defineTool({
         fields: z.array(z.string()).optional(),
         fields_source: z.string().optional(),
         error: z.string().optional(),
-      }),
+      }).meta(OPEN),
     ),
   },
   handler: async (args, extra, deps) => {
@@ -65,7 +66,7 @@ export const getRelatedOverview = defineTool({
     const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
     const read = await Promise.all(lists.map((list) => readList(args.module_api_name, args.record_id, list, perList, extra, deps)));
     failWhenNothingAnswered(read);
-    return render(args.module_api_name, args.record_id, perList, read.map(([overview]) => overview));
+    return render(args.module_api_name, args.record_id, perList, read.map(([overview]) => overview), deps.config.resultMaxChars);
   },
 });
 
@@ -145,10 +146,50 @@ function detailText(details: Record<string, unknown>): string {
   return text ? ` (${text})` : "";
 }
 
-function render(module: string, recordId: string, perList: number, overviews: ListOverview[]): CallToolResult {
+/** A row of the overview is a glance: cut to this many characters; the whole row is one call away. */
+const ROW_MAX = 68;
+
+/** Zoho's date-times (2026-03-14T10:22:31+05:30) at a glance: the day. */
+const DATE_TIME = /\b(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}):\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)/g;
+
+/**
+ * A row cut to ROW_MAX. Date-times show their day; an activity row names its first field only
+ * (`Subject: Pricing discussion · 2026-03-19 16:00 · Patricia Boyle`): what follows reads without.
+ */
+function glance(line: string, grouped: boolean): string {
+  let short = line.replace(DATE_TIME, "$1");
+  if (grouped) short = short.replace(/ · [A-Za-z_]+: /g, " · ");
+  if (short.length <= ROW_MAX) return short;
+  // Whole cells while they fit; the cell that does not is cut, or left out (with the rest) when only a few of its characters would show.
+  const sep = grouped ? " · " : " | ";
+  const cells = short.split(sep);
+  if (cells[0]!.length >= ROW_MAX) return `${cells[0]!.slice(0, ROW_MAX - 1)}…`;
+  let out = cells[0]!;
+  for (const cell of cells.slice(1)) {
+    if (out.length + sep.length + cell.length <= ROW_MAX) {
+      out += sep + cell;
+      continue;
+    }
+    const room = ROW_MAX - out.length - sep.length - 1;
+    if (room >= 12) out += `${sep}${cell.slice(0, room)}…`;
+    break;
+  }
+  return out;
+}
+
+/** The columns the cut rows still show: naming the others would only cost characters. */
+function columnsShown(rows: string[], fields: string[]): string {
+  const cells = Math.max(1, ...rows.map((r) => r.split(" | ").length));
+  return columnsOf(fields).split(" | ").slice(0, cells).join(" | ");
+}
+
+function render(module: string, recordId: string, perList: number, overviews: ListOverview[], budgetChars: number): CallToolResult {
   const readable = overviews.filter((o) => o.status === "ok" || o.status === "empty").length;
-  const lines = [`Related to ${module} ${recordId}: ${readable} of ${overviews.length} lists read, up to ${perList} records each.`];
+  const lines = [`${module} ${recordId}: ${readable} of ${overviews.length} lists read, up to ${perList} ${perList === 1 ? "row" : "rows"} each.`];
   const links: ResourceLink[] = [];
+  // Every list keeps its line (its count is the point); rows fill what is left.
+  const budget = new TextBudget(budgetChars, overviews.reduce((n, o) => n + o.api_name.length + 40, 0) + 300);
+  let leftOut = 0;
   for (const o of overviews) {
     const label = LIST_LABELS[o.api_name] ?? o.display_label;
     const name = label === o.api_name ? o.api_name : `${o.api_name} "${label}"`;
@@ -159,15 +200,22 @@ function render(module: string, recordId: string, perList: number, overviews: Li
         // field names per value for the activity views, whose rows mix Calls, Tasks and Events.
         const grouped = isActivityView(o.api_name);
         const fields = o.fields ?? [];
-        const columns = grouped ? "" : `; columns: ${columnsOf(fields)}`;
-        // Zoho leaves converted leads out of a Leads list unless asked (converted=both).
-        const converted = o.module === "Leads" ? " not converted" : "";
-        lines.push(`${name}: ${count}${converted}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`);
+        const rows: string[] = [];
         for (const r of o.records) {
           const recordModule = moduleOf(r, o.module ?? o.api_name);
-          lines.push(`  ${grouped ? recordLine(r, fields, recordModule) : recordRow(r, fields)}`);
-          links.push(resourceLink(r, recordModule));
+          const row = glance(grouped ? recordLine(r, fields, recordModule) : recordRow(r, fields), grouped);
+          const link = resourceLink(r, recordModule);
+          if (!budget.take(row, link)) {
+            leftOut++;
+            continue;
+          }
+          rows.push(row);
+          links.push(link);
         }
+        const columns = grouped || !rows.length ? "" : ` (${columnsShown(rows, fields)})`;
+        // Zoho leaves converted leads out of a Leads list unless asked (converted=both).
+        const converted = o.module === "Leads" ? " not converted" : "";
+        lines.push(`${name}: ${count}${converted}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`, ...rows);
         break;
       }
       case "empty":
@@ -181,7 +229,8 @@ function render(module: string, recordId: string, perList: number, overviews: Li
         lines.push(`${name}: skipped, ${o.status.replace(/_/g, " ")}`);
     }
   }
-  lines.push("More: get_related_records (related_list_api_name, fields) reads a whole list; each zohocrm:// link reads one record.");
+  if (leftOut) lines.push(`${leftOut} ${leftOut === 1 ? "row" : "rows"} not printed (ZOHO_RESULT_MAX_CHARS, ${budgetChars} characters); get_related_records reads a list whole.`);
+  else lines.push("get_related_records reads a whole list.");
   return {
     content: [{ type: "text", text: lines.join("\n") }, ...links],
     structuredContent: { module_api_name: module, record_id: recordId, related_lists: overviews },

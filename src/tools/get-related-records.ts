@@ -7,8 +7,9 @@ export const getRelatedRecords = defineTool({
   name: "get_related_records",
   title: "Get related records",
   description:
-    "Records in one related list of a Zoho CRM record (e.g. a lead's Notes, an account's Contacts or Deals). Fetches all pages up to max_records.",
+    "Records of one related list of a Zoho CRM record, e.g. a lead's Notes. Walks the pages up to max_records; page or page_token reads one page.",
   inputSchema: z.object({ ...queryShape, related_list_api_name: relatedListApiName }).superRefine(checkQuery),
   outputSchema: relatedOutputShape,
+  budgeted: true,
   handler: (args, extra, deps) => runRelatedQuery(args, args.related_list_api_name, extra, deps),
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { moduleApiName } from "./schemas.js";
+import { OPEN, moduleApiName, nullableString } from "./schemas.js";
 import { defineTool } from "./types.js";
 
 /** Zoho answers INVALID_DATA for these lists: say so before a model tries one. */
@@ -12,7 +12,7 @@ export const listRelatedLists = defineTool({
   name: "list_related_lists",
   title: "List related lists",
   description:
-    "The related lists of a Zoho CRM module (api name, label, target module, type, status): which related_list_api_name values get_related_records accepts.",
+    "The related lists of a Zoho CRM module: the related_list_api_name values get_related_records takes.",
   inputSchema: z.object({ module_api_name: moduleApiName }),
   outputSchema: {
     module_api_name: z.string(),
@@ -20,10 +20,10 @@ export const listRelatedLists = defineTool({
       z.object({
         api_name: z.string(),
         display_label: z.string(),
-        module: z.string().nullable(),
+        module: nullableString(),
         type: z.string(),
         status: z.string(),
-      }),
+      }).meta(OPEN),
     ),
   },
   handler: async (args, _extra, { catalog }) => {

@@ -1,10 +1,11 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
+import { TextBudget, continueAt } from "../format/budget.js";
 import { columnsOf, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
 import { InputError } from "../zoho/errors.js";
-import { MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
+import { DISCRETE_LIMIT, MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
-import type { queryShape } from "./schemas.js";
+import { pageBeyondLimit, type queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
 
 export type QueryArgs = z.output<z.ZodObject<typeof queryShape>>;
@@ -28,8 +29,13 @@ export async function runRelatedQuery(
   if (args.per_page !== undefined && args.per_page > config.maxRecords) {
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
   }
-  const { module: listModule, grouped, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
   const onePage = args.page !== undefined || args.page_token !== undefined;
+  // Zoho's own default page is 200 records: ask for fewer when the cap is lower.
+  const perPageSent = args.per_page ?? (onePage && config.maxRecords < MAX_PER_PAGE ? config.maxRecords : undefined);
+  if (args.page !== undefined && args.page * (perPageSent ?? MAX_PER_PAGE) > DISCRETE_LIMIT) {
+    throw new InputError(`page: ${pageBeyondLimit(perPageSent ?? MAX_PER_PAGE)}`);
+  }
+  const { module: listModule, grouped, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
 
   const query: RelatedQuery = {
     module_api_name: args.module_api_name,
@@ -37,8 +43,8 @@ export async function runRelatedQuery(
     related_list_api_name: relatedListApiName,
     fields,
     page: args.page,
-    // Zoho's own default page is 200 records: ask for fewer when the cap is lower.
-    per_page: args.per_page ?? (onePage && config.maxRecords < MAX_PER_PAGE ? config.maxRecords : undefined),
+    // A walk asks for the largest pages whatever per_page says (planWalk): it only sizes one-page reads.
+    per_page: onePage ? perPageSent : undefined,
     page_token: args.page_token,
     ids: args.ids,
     sort_order: args.sort_order,
@@ -59,7 +65,7 @@ export async function runRelatedQuery(
             .catch(() => undefined);
 
   const result = onePage
-    ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), resume: null, per_page: args.per_page }
+    ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), resume: null, per_page: args.per_page, pages: undefined }
     : await walkRelatedRecords(client, query, { maxRecords, signal: extra.signal, onProgress });
 
   const structured = {
@@ -75,17 +81,36 @@ export async function runRelatedQuery(
     ...(result.resume ? { resume: { ...result.resume, per_page: result.per_page } } : {}),
   };
 
-  const lines = [headline(args, relatedListApiName, result.records.length, result.more_records, fields, grouped)];
-  for (const record of result.records) lines.push(grouped ? recordLine(record, fields, moduleOf(record, listModule)) : recordRow(record, fields));
+  // Text and links in one pass, within the result budget.
+  const head = headline(args, relatedListApiName, result.records.length, result.more_records, fields, grouped);
+  const budget = new TextBudget(config.resultMaxChars, head.length + 600);
+  const lines = [head];
+  const content: CallToolResult["content"] = [{ type: "text", text: "" }];
+  for (const record of result.records) {
+    const module = moduleOf(record, listModule);
+    const line = grouped ? recordLine(record, fields, module) : recordRow(record, fields);
+    const link = resourceLink(record, module);
+    if (!budget.take(line, link)) break;
+    lines.push(line);
+    content.push(link);
+  }
+  const shown = lines.length - 1;
+  if (shown < result.records.length) {
+    // Where the first row left out sits in the list: a walk starts at record 1, page k of p at (k - 1) × p.
+    const start = onePage ? (args.page !== undefined ? (args.page - 1) * (perPageSent ?? MAX_PER_PAGE) : undefined) : 0;
+    lines.push(leftOut(shown, result.records.length, config.resultMaxChars, start === undefined ? undefined : continueAt(start + shown, shown, result.pages)));
+  }
   lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords }));
+  content[0] = { type: "text", text: lines.join("\n") };
+  return { content, structuredContent: structured };
+}
 
-  return {
-    content: [
-      { type: "text", text: lines.join("\n") },
-      ...result.records.map((r) => resourceLink(r, moduleOf(r, listModule))),
-    ],
-    structuredContent: structured,
-  };
+/** The rows past the result budget: how many, where they are, and the call that prints them. */
+function leftOut(shown: number, total: number, limit: number, next: string | undefined): string {
+  const where = `Rows ${shown + 1}-${total} are not printed (ZOHO_RESULT_MAX_CHARS, ${limit} characters) but are in structuredContent.records.`;
+  return next
+    ? `${where} To print them, call again with ${next} and the same fields, sort and filters.`
+    : `${where} A page_token names a whole page (same per_page only), so raising ZOHO_RESULT_MAX_CHARS is the way to print them.`;
 }
 
 /** Zoho's names for the two activity views are long; the CRM shows them as these. */

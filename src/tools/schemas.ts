@@ -1,53 +1,147 @@
 import { z } from "zod";
-import { API_NAME, RECORD_ID } from "../zoho/client.js";
 import { DISCRETE_LIMIT, MAX_PER_PAGE } from "../zoho/related-records.js";
 
 /**
  * Input schemas in Zoho's own parameter names. Everything that reaches a URL path is a checked
  * identifier; everything else is typed, so bad input is refused before any request and the
- * message names the field.
+ * message names the field. Descriptions are short on purpose: every client sends all of this to
+ * the model with each request (issue 12 measures it in `npm run bench`).
  */
-export const moduleApiName = z
-  .string()
-  .regex(API_NAME, "must be a module API name: letters, digits and _ only (e.g. Leads)")
-  .describe("Parent module API name, e.g. Leads, Accounts, Deals");
 
-export const recordId = z.string().regex(RECORD_ID, "must be a Zoho record id: digits only").describe("Parent record id");
-
-export const relatedListApiName = z
-  .string()
-  .regex(API_NAME, "must be a related list API name: letters, digits and _ only (e.g. Notes)")
-  .describe("Related list API name, e.g. Notes, Contacts, Deals (see list_related_lists)");
+/** What Zoho allows in a module or related-list API name (the path can never be steered). */
+export const NAME_MAX = 100;
+const NAME = /^[A-Za-z]\w*$/;
+/** Zoho record ids are 19 digits today; 30 leaves room without letting a path grow unbounded. */
+export const ID_MAX = 30;
+const ID = /^\d+$/;
 
 /**
- * Checked as z.iso.datetime does, but declared as plain `format: date-time`: the regex zod would
- * publish is ~470 characters, sent in every tools/list for each of three tools.
+ * A JSON number cannot carry a 19-digit id: past 2^53 digits are lost (4876876000000376008
+ * arrives as 4876876000000376000), so a number is refused with the reason, never rounded.
  */
-const isoDateTime = z.iso.datetime({ offset: true });
+const quoted = (example: string) => (iss: { input: unknown }) =>
+  typeof iss.input === "number"
+    ? `must be a string, e.g. "${example}": a JSON number loses digits past 2^53 (9007199254740992), so a Zoho id sent as a number arrives changed`
+    : iss.input === undefined
+      ? "is required"
+      : "must be a string";
 
-const fieldName = z.string().regex(/^\$?[A-Za-z][A-Za-z0-9_]{0,99}$/, "must be a field API name (e.g. Note_Title)");
+/**
+ * Limits are published (JSON Schema keywords) in get_related_records, where the model reads them,
+ * and only enforced in the activity tools, which point there instead of repeating them.
+ */
+type Publish = boolean;
 
-/** The parameters every related-records tool shares (all but the list's name). */
-export const queryShape = {
-  module_api_name: moduleApiName,
-  record_id: recordId,
-  fields: z.array(fieldName).min(1).max(50).optional().describe("Field API names, 1-50; sensible defaults if omitted"),
-  page: z.number().int().min(1).max(DISCRETE_LIMIT).optional().describe("Fetch only this page (no auto-pagination)"),
-  per_page: z.number().int().min(1).max(MAX_PER_PAGE).optional().describe("Records per page, 1-200"),
-  page_token: z.string().min(1).max(2000).optional().describe("next_page_token of an earlier result; fetches that one page"),
-  ids: z.array(z.string().regex(RECORD_ID, "must be a record id: digits only")).min(1).max(100).optional().describe("Only these related record ids"),
-  sort_order: z.enum(["asc", "desc"]).optional().describe("Sort direction (Zoho's default: desc)"),
-  sort_by: z.enum(["id", "Created_Time", "Modified_Time"]).optional().describe("Sort key (Zoho's default: id)"),
-  converted: z.enum(["true", "false", "both"]).optional().describe("Converted records: true, false (Zoho's default) or both"),
-  if_modified_since: z
-    .string()
-    .refine((s) => isoDateTime.safeParse(s).success, { error: "must be an ISO 8601 date-time, e.g. 2026-07-25T15:26:49+05:30" })
-    .meta({ format: "date-time" })
-    .optional()
-    .describe("Only records modified after this ISO 8601 time"),
-  // 100,000: Zoho's own ceiling for one related list walk (PAGINATION_LIMIT_EXCEEDED).
-  max_records: z.number().int().min(1).max(100_000).optional().describe("Auto-pagination stops here (default 200, at most ZOHO_MAX_RECORDS)"),
-};
+/** Checked by one refine so the message can say which rule failed; the JSON Schema carries the pattern. */
+function identifier(what: string, example: string, max: number, pattern: RegExp, jsonPattern: string, rule: string, publish: Publish = true) {
+  const checked = z.string({ error: quoted(example) }).refine((s) => s.length <= max && pattern.test(s), {
+    error: (iss) =>
+      typeof iss.input === "string" && iss.input.length > max
+        ? `is ${iss.input.length} characters long: ${what} is at most ${max} characters`
+        : `must be ${what}: ${rule} (e.g. ${example})`,
+  });
+  return publish ? checked.meta({ pattern: jsonPattern }) : checked;
+}
+
+const apiName = (what: string, example: string, publish?: Publish) =>
+  identifier(what, example, NAME_MAX, NAME, `^[A-Za-z]\\w{0,${NAME_MAX - 1}}$`, "letters, digits and _ only", publish);
+const zohoId = (what: string, publish?: Publish) => identifier(what, "4876876000000376008", ID_MAX, ID, `^\\d{1,${ID_MAX}}$`, "digits only", publish);
+
+/** A whole number from min to max; published as `integer` with its bounds, or as a bare `integer`. */
+function int(min: number, max: number, publish: Publish) {
+  if (publish) return z.number().int().min(min).max(max);
+  return z
+    .number()
+    .refine((n) => Number.isInteger(n) && n >= min && n <= max, { error: `must be a whole number from ${min} to ${max}` })
+    .meta({ type: "integer" });
+}
+
+/** An array of min to max items. */
+function list<T extends z.ZodType>(item: T, min: number, max: number, publish: Publish) {
+  const items = z.array(item);
+  if (publish) return items.min(min).max(max);
+  return items.refine((a) => a.length >= min && a.length <= max, { error: `must have ${min} to ${max} items` });
+}
+
+export const moduleApiName = apiName("a module API name", "Leads").describe("Parent module, e.g. Leads");
+export const recordId = zohoId("a Zoho record id").describe("Parent record id (a string)");
+export const relatedListApiName = apiName("a related list API name", "Notes").describe("e.g. Notes (see list_related_lists)");
+export const listName = apiName("a related list API name", "Notes");
+
+const fieldName = z.string().refine((f) => f.length <= NAME_MAX + 1 && /^\$?[A-Za-z]\w*$/.test(f), {
+  error: (iss) =>
+    typeof iss.input === "string" && iss.input.length > NAME_MAX + 1
+      ? `is ${iss.input.length} characters long: a field API name is at most ${NAME_MAX} characters`
+      : "must be a field API name (e.g. Note_Title)",
+});
+
+/** Zoho's own form is one comma-separated string (`fields=Owner,Email`): take that too. */
+const fields = (publish: Publish) =>
+  z.preprocess((v) => (typeof v === "string" ? v.split(",").map((f) => f.trim()).filter(Boolean) : v), list(fieldName, 1, 50, publish));
+
+/**
+ * If-Modified-Since goes out in the form Zoho documents, 2019-07-25T15:26:49+05:30: Z becomes
+ * +00:00, fractions of a second are dropped (the header has whole seconds), missing seconds are
+ * :00, and +0530 / +05 become +05:30 / +05:00. A time with no offset is refused: it names no moment.
+ */
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,]\d+)?)?(Z|[+-]\d{2}(?::?\d{2})?)$/i;
+
+export function zohoDateTime(text: string): string | undefined {
+  const m = ISO.exec(text.trim());
+  if (!m) return undefined;
+  const [, y, mo, d, h, mi, s = "00", zone] = m as unknown as [string, string, string, string, string, string, string | undefined, string];
+  const offset = zone.toUpperCase() === "Z" ? "+00:00" : `${zone.slice(0, 3)}:${zone.slice(3).replace(":", "") || "00"}`;
+  const normal = `${y}-${mo}-${d}T${h}:${mi}:${s}${offset}`;
+  // Date.parse accepts exactly the real calendar dates and times (no 25:00, no Feb 30 round-trip).
+  const date = new Date(normal);
+  if (Number.isNaN(date.getTime()) || Number(offset.slice(1, 3)) > 14 || Number(offset.slice(4)) > 59) return undefined;
+  if (new Date(`${y}-${mo}-${d}T00:00:00Z`).toISOString().slice(0, 10) !== `${y}-${mo}-${d}`) return undefined;
+  if (Number(h) > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  return normal;
+}
+
+const ifModifiedSince = z
+  .string()
+  .meta({ format: "date-time" })
+  .transform((text, ctx) => {
+    const normal = zohoDateTime(text);
+    if (normal) return normal;
+    ctx.addIssue({
+      code: "custom",
+      message: /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}([.,]\d+)?)?$/.test(text.trim())
+        ? "needs a UTC offset (Z or +05:30): a time without one names no single moment"
+        : "must be an ISO 8601 date-time, e.g. 2026-07-25T15:26:49+05:30",
+    });
+    return z.NEVER;
+  });
+
+/** The parameters every related-records tool shares (all but the list's name), each described once. */
+function queryParams(publish: Publish) {
+  const d = <T extends z.ZodType>(schema: T, text: string): T => (publish ? schema.describe(text) : schema);
+  return {
+    module_api_name: publish ? moduleApiName : apiName("a module API name", "Leads", false),
+    record_id: publish ? recordId : zohoId("a Zoho record id", false),
+    fields: d(fields(publish).optional(), "Field API names, array or comma-separated (default: the usual ones)"),
+    page: d(int(1, DISCRETE_LIMIT, publish).optional(), "Read this page only"),
+    per_page: d(int(1, MAX_PER_PAGE, publish).optional(), "Page size of a one-page read (walks ask 200)"),
+    page_token: d((publish ? z.string().min(1).max(2000) : z.string().refine((t) => t.length >= 1 && t.length <= 2000, { error: "must be 1 to 2000 characters" })).optional(), "next_page_token of an earlier result"),
+    ids: d(list(zohoId("a record id", publish), 1, 100, publish).optional(), "Only these related records"),
+    sort_order: d(z.enum(["asc", "desc"]).optional(), "default desc"),
+    sort_by: d(z.enum(["id", "Created_Time", "Modified_Time"]).optional(), "default id"),
+    converted: d(z.enum(["true", "false", "both"]).optional(), "default false"),
+    if_modified_since: d(ifModifiedSince.optional(), "Only records modified since"),
+    // 100,000: Zoho's own ceiling for one related list walk (PAGINATION_LIMIT_EXCEEDED).
+    max_records: d(int(1, 100_000, publish).optional(), "Records to walk (default 200, cap ZOHO_MAX_RECORDS)"),
+  };
+}
+
+/** get_related_records says what each parameter means and its limits... */
+export const queryShape = queryParams(true);
+/** ...the activity tools take the same parameters and point there instead of repeating them. */
+export const activityQueryShape = queryParams(false);
+
+/** The JSON Schema's `$schema` line says nothing a client needs, in every tools/list: leave it out. */
+export const NO_SCHEMA_KEYWORD = { $schema: undefined } as unknown as Record<string, unknown>;
 
 /** Rules that tie two fields together; the message names both. */
 export function checkQuery(
@@ -57,30 +151,48 @@ export function checkQuery(
   if (input.page !== undefined && input.page_token !== undefined) {
     ctx.addIssue({ code: "custom", path: ["page_token"], message: "page and page_token cannot be used together: page_token replaces page" });
   }
-  if (input.page !== undefined && input.page * (input.per_page ?? MAX_PER_PAGE) > DISCRETE_LIMIT) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["page"],
-      message: `page × per_page must stay within record ${DISCRETE_LIMIT}; beyond it use page_token from the previous result`,
-    });
+  // Without per_page the page size is only known with the configuration: runRelatedQuery checks that case.
+  if (input.page !== undefined && input.per_page !== undefined && input.page * input.per_page > DISCRETE_LIMIT) {
+    ctx.addIssue({ code: "custom", path: ["page"], message: pageBeyondLimit(input.per_page) });
   }
 }
 
-// looseObject, not catchall(z.unknown()): the same JSON Schema, without visiting every key of every
-// record when the SDK checks a result of thousands of records against it.
-export const recordOut = z.looseObject({ id: z.string() });
+export function pageBeyondLimit(perPage: number): string {
+  return `page × per_page (${perPage}) must stay within record ${DISCRETE_LIMIT}; beyond it use page_token from the previous result`;
+}
 
-/** structuredContent of every related-records tool (CONTRACT.md). */
+// looseObject, not catchall(z.unknown()): no visit of every key of every record when the SDK checks
+// a result of thousands of records. Published without `additionalProperties` (true is the default):
+// the empty schema zod writes there reads as "constrains nothing" to strict checkers.
+export const recordOut = z.looseObject({ id: z.string() }).meta({ additionalProperties: undefined });
+
+/**
+ * A nullable string as `anyOf` (string, null), not `type: ["string","null"]`, which single-type
+ * dialects (Gemini's OpenAPI subset) reject: zod keeps `anyOf` when a branch carries a description.
+ */
+export const nullableString = () => z.string().min(1).nullable();
+
+/**
+ * structuredContent of every related-records tool (CONTRACT "Results"); three tools send this
+ * schema in every tools/list.
+ */
 export const relatedOutputShape = {
   module_api_name: z.string(),
   record_id: z.string(),
   related_list_api_name: z.string(),
   records: z.array(recordOut),
-  count: z.number().int().min(0).max(100_000),
+  count: z.number(),
   more_records: z.boolean(),
-  next_page_token: z.string().nullable(),
+  next_page_token: nullableString(),
   fields: z.array(z.string()),
   not_modified: z.boolean(),
   /** Only when max_records cut a page short: fetch that page again this way and skip `skip` records. */
-  resume: z.object({ page_token: z.string().optional(), page: z.number().optional(), per_page: z.number(), skip: z.number() }).optional(),
+  resume: z
+    .object({ page_token: z.string().optional(), page: z.number().optional(), per_page: z.number(), skip: z.number() })
+    // Explained where it appears (the text's last line); published as a plain object to keep tools/list small.
+    .meta({ properties: undefined, required: undefined, additionalProperties: undefined })
+    .optional(),
 };
+
+/** Nested objects stay open too: `additionalProperties: false` would only cost characters. */
+export const OPEN = { additionalProperties: undefined } as unknown as Record<string, unknown>;

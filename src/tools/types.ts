@@ -25,11 +25,14 @@ export interface ToolDefinition<In extends z.ZodObject = z.ZodObject> {
   description: string;
   inputSchema: In;
   outputSchema?: z.ZodRawShape;
+  /** Its text can run long (rows of records): kept within ZOHO_RESULT_MAX_CHARS, and the size declared to clients. */
+  budgeted?: boolean;
   handler: (args: z.output<In>, extra: ToolExtra, deps: ToolDeps) => Promise<CallToolResult>;
 }
 
 /** Every tool here only reads, from a CRM outside this process, and answers the same twice. */
-export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: true, idempotentHint: true, destructiveHint: false };
+// destructiveHint is left out: the spec gives it meaning only when readOnlyHint is false.
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: true, idempotentHint: true };
 
 export function defineTool<In extends z.ZodObject>(tool: ToolDefinition<In>): ToolDefinition<In> {
   return tool;

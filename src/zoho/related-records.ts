@@ -72,9 +72,11 @@ export interface WalkPlan {
 /**
  * How to walk a related list for `maxRecords`: pages by number up to record 2000 (started together,
  * the concurrency cap queues them), then page tokens, one after another because each names the next.
+ * Always the largest page Zoho serves (fewer when fewer records are wanted): Zoho bills every
+ * request, and a per_page of 10 would have made 200 requests of 2,000 records.
  */
-export function planWalk(maxRecords: number, perPage?: number): WalkPlan {
-  const size = perPage ?? Math.min(MAX_PER_PAGE, maxRecords);
+export function planWalk(maxRecords: number): WalkPlan {
+  const size = Math.min(MAX_PER_PAGE, maxRecords);
   return {
     perPage: size,
     lastDiscretePage: Math.max(1, Math.min(Math.ceil(maxRecords / size), Math.floor(DISCRETE_LIMIT / size))),
@@ -93,7 +95,11 @@ export interface WalkResult {
   resume: { page_token: string; skip: number } | { page: number; skip: number } | null;
   per_page: number;
   requests: number;
+  /** How each page was fetched, in order, with the index of its first record: where to pick up a record again. */
+  pages: PageStart[];
 }
+
+export type PageStart = { first: number } & ({ page: number } | { page_token: string });
 
 export interface WalkOptions {
   maxRecords: number;
@@ -104,7 +110,7 @@ export interface WalkOptions {
 /** Auto-pagination: fetch until max_records or the end of the list, within Zoho's rules. */
 export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult> {
   const { maxRecords, signal } = opts;
-  const plan = planWalk(maxRecords, q.per_page);
+  const plan = planWalk(maxRecords);
   const base: RelatedQuery = { ...q, page: undefined, page_token: undefined, per_page: plan.perPage };
   let requests = 0;
   let fetched = 0;
@@ -155,6 +161,7 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
     if (result) pages.push(result);
   }
   const first = pages[0]!;
+  const starts: PageStart[] = pages.map((_, i) => ({ first: i * plan.perPage, page: i + 1 }));
 
   // Beyond record 2000 (or the last discrete page) only page_token works, never beside `page`.
   let last = pages[pages.length - 1]!;
@@ -162,6 +169,7 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
   let total = pages.reduce((n, p) => n + p.records.length, 0);
   while (last.more_records && last.next_page_token && total < maxRecords) {
     lastToken = last.next_page_token;
+    starts.push({ first: total, page_token: lastToken });
     last = await getRelatedRecordsPage(client, { ...base, page_token: lastToken }, signal);
     requests++;
     progress(last.records.length);
@@ -184,5 +192,6 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
     resume,
     per_page: plan.perPage,
     requests,
+    pages: starts,
   };
 }
