@@ -8,8 +8,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { DemoAccounts, permissionsOf, type DemoIdentity, type DemoSignInUserKey } from "./accounts.js";
-import { demoData, zohoTime, type DemoRecord } from "./seed.js";
+import { DEMO_SIGNIN_USERS, DemoAccounts, permissionsOf, type DemoIdentity, type DemoSignInUserKey } from "./accounts.js";
+import { DEMO_USERS, demoData, zohoTime, type DemoRecord } from "./seed.js";
 import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, modulesList, relatedListsOf, type RelatedListMeta } from "./schema.js";
 
 export interface DemoCrmOptions {
@@ -43,10 +43,13 @@ export interface DemoCrm {
   expireAllTokens(): void;     // every issued access token becomes invalid (401 INVALID_TOKEN)
   issueAccessToken(): string;  // for tests that use a static ZOHO_ACCESS_TOKEN
   issuedAccessTokens(): string[]; // every access token minted so far (expired ones too), for secret canaries
+  issueGrantCode(ttlMs?: number): string; // a self-client's grant code, as the API console's Generate Code makes it; single use
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
-const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ";
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
+/** How long a self-client's grant code lives: the API console offers 3 to 10 minutes. */
+const GRANT_CODE_TTL_MS = 10 * 60_000;
 const MAX_PER_PAGE = 200;
 const MAX_FIELDS = 50;
 const DISCRETE_PAGINATION_LIMIT = 2000; // records reachable with `page`; beyond that only page_token
@@ -89,6 +92,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const accounts = new DemoAccounts(clientId);
   const tokenOwners = new Map<string, { user: DemoSignInUserKey; refreshToken: string }>();
   const minted: string[] = []; // survives expireAllTokens(): a leaked expired token is still a leak
+  const grantCodes = new Map<string, number>(); // self-client grant code -> expiry (epoch ms)
   let refreshWindow = { start: 0, count: 0 };
   let admitted = 0; // /crm requests in flight that were not turned away by concurrencyLimit
   const sockets = new Set<Socket>();
@@ -128,6 +132,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
 
     // Zoho answers failed refreshes with HTTP 200 and an "error" field.
     const grantType = params.get("grant_type");
+    // A self-client's code (the API console's Generate Code) comes without a redirect URI.
+    if (grantType === "authorization_code" && params.get("redirect_uri") === null) return exchangeGrantCode(res, params);
     if (grantType !== "refresh_token" && grantType !== "authorization_code") return sendJson(res, 200, { error: "unsupported_grant_type" });
     if (params.get("client_id") !== clientId || params.get("client_secret") !== clientSecret) return sendJson(res, 200, { error: "invalid_client" });
     if (grantType === "authorization_code") {
@@ -155,6 +161,20 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     refreshWindow.count++;
     stats.tokensIssued++;
     sendJson(res, 200, { access_token: mintAccessToken(), scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
+  }
+
+  /**
+   * A self-client's grant code (no redirect URI) for the refresh token: HTTP 200 either way, like
+   * Zoho, with {"error": "invalid_code"} for a code that is unknown, expired or already used.
+   */
+  function exchangeGrantCode(res: ServerResponse, params: URLSearchParams): void {
+    if (params.get("client_id") !== clientId || params.get("client_secret") !== clientSecret) return sendJson(res, 200, { error: "invalid_client" });
+    const code = params.get("code") ?? "";
+    const expiresAt = grantCodes.get(code);
+    grantCodes.delete(code);
+    if (expiresAt === undefined || expiresAt <= Date.now()) return sendJson(res, 200, { error: "invalid_code" });
+    stats.tokensIssued++;
+    sendJson(res, 200, { access_token: mintAccessToken(), refresh_token: refreshToken, scope: grantedScope, api_domain: url, token_type: "Bearer", expires_in: ttlMs / 1000 });
   }
 
   // ------------------------------------------------------------ accounts: POST /oauth/v2/token/revoke
@@ -250,7 +270,15 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     const q = requestUrl.searchParams;
     if (crm === "crm" && version === "v7") {
       const [first, second, third] = rest;
-      if (rest.length === 1 && first === "org") return { status: 200, body: { org: [ORG] } };
+      if (rest.length === 1 && first === "org") {
+        requireScope("ZohoCRM.org.READ");
+        return { status: 200, body: { org: [ORG] } };
+      }
+      if (rest.length === 1 && first === "users") return getUsers(q, identity);
+      if (first && first !== "settings" && missingScopes.has("ZohoCRM.modules.ALL")) {
+        throw new ZohoError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL", { required_scope: `ZohoCRM.modules.${first.toLowerCase()}.READ` });
+      }
+      if (rest.length === 1 && first && first !== "settings") return getRecords(first, q, can);
       if (rest.length === 2 && first === "settings" && second === "related_lists") {
         requireScope("ZohoCRM.settings.related_lists.READ");
         // Zoho leaves out the lists of modules the user's profile cannot read (the signed-in sales rep).
@@ -276,6 +304,36 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   }
 
   // ------------------------------------------------------------ endpoints
+
+  /** Get Records, the first page only: what `doctor` needs to find a record to try. */
+  function getRecords(module: string, q: URLSearchParams, can: Permissions): Reply {
+    assertModule(module);
+    assertReadable(module, can);
+    const fields = q.get("fields");
+    if (!fields) throw new ZohoError(400, "REQUIRED_PARAM_MISSING", "One of the expected parameter is missing", { param_name: "fields" });
+    const perPage = Number(q.get("per_page") ?? MAX_PER_PAGE);
+    if (!Number.isInteger(perPage) || perPage < 1 || perPage > MAX_PER_PAGE) throw invalidParam("per_page");
+    const rows = sortedRows(data.list(module).filter((r) => !can.hiddenRecordIds.has(r.id)), "id", "desc");
+    if (rows.length === 0) return { status: 204 };
+    const page = rows.slice(0, perPage);
+    return {
+      status: 200,
+      body: {
+        data: page.map((r) => pick(r, splitList(fields), false)),
+        info: { per_page: perPage, count: page.length, page: 1, sort_by: "id", sort_order: "desc", more_records: rows.length > perPage, next_page_token: null, previous_page_token: null, page_token_expiry: null },
+      },
+    };
+  }
+
+  /** Get Users: `type=CurrentUser` is the self-client's user (the org's administrator), as on Zoho. */
+  function getUsers(q: URLSearchParams, identity: DemoIdentity): Reply {
+    requireScope("ZohoCRM.users.READ");
+    const type = q.get("type") ?? "AllUsers";
+    const current = identity === "service" ? CURRENT_USER : { ...CURRENT_USER, ...userOf(identity) };
+    const users = type === "CurrentUser" ? [current] : type === "AllUsers" || type === "ActiveUsers" ? [current] : null;
+    if (!users) throw invalidParam("type");
+    return { status: 200, body: { users, info: { per_page: 200, count: users.length, page: 1, more_records: false } } };
+  }
 
   function getRecord(module: string, id: string, q: URLSearchParams, can: Permissions): Reply {
     assertModule(module);
@@ -426,6 +484,11 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     },
     issueAccessToken: mintAccessToken,
     issuedAccessTokens: () => [...minted],
+    issueGrantCode: (ttlMs = GRANT_CODE_TTL_MS) => {
+      const code = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
+      grantCodes.set(code, Date.now() + ttlMs);
+      return code;
+    },
     close() {
       for (const timer of timers) clearTimeout(timer);
       timers.clear();
@@ -610,6 +673,38 @@ const ORG = {
   mc_status: false,
   license_details: { paid: true, paid_type: "enterprise", trial_type: null, users_license_purchased: 25 },
 };
+
+/** The self-client's user, in the shape of Zoho's Users API (a subset of its keys). */
+const CURRENT_USER = {
+  id: "4876876000000327001",
+  zuid: "71245395",
+  full_name: "Patricia Boyle",
+  first_name: "Patricia",
+  last_name: "Boyle",
+  email: "patricia.boyle@zylker-demo.com",
+  status: "active",
+  confirm: true,
+  role: { name: "CEO", id: "4876876000000026005" },
+  profile: { name: "Administrator", id: "4876876000000026011" },
+  locale: "en_US",
+  time_zone: "Asia/Kolkata",
+  country_locale: "en_US",
+};
+
+/** A signed-in demo user (per-user sign-in), in the same shape. */
+function userOf(identity: DemoSignInUserKey): Record<string, unknown> {
+  const user = DEMO_SIGNIN_USERS[identity];
+  const [firstName = "", ...lastName] = user.name.split(" ");
+  return {
+    id: DEMO_USERS[identity].id,
+    full_name: user.name,
+    first_name: firstName,
+    last_name: lastName.join(" "),
+    email: user.email,
+    role: { name: user.role, id: identity === "patricia" ? "4876876000000026005" : "4876876000000026007" },
+    profile: identity === "patricia" ? CURRENT_USER.profile : { name: "Standard", id: "4876876000000026014" },
+  };
+}
 
 function tooManyRequests(): ZohoError {
   return new ZohoError(429, "TOO_MANY_REQUESTS", "The number of concurrent or total API requests exceeded the limit of your edition");

@@ -114,6 +114,8 @@ export interface DemoData {
   record(module: string, id: string): DemoRecord | undefined;
   /** The rows of a related list in their stored order; undefined when the demo holds no data for it. */
   related(module: string, id: string, listApiName: string): readonly DemoRecord[] | undefined;
+  /** The named records of a module (Get Records; the mass-generated notes are not listed). */
+  list(module: string): readonly DemoRecord[];
 }
 
 let singleton: DemoData | undefined;
@@ -316,6 +318,9 @@ function buildDemoData(): DemoData {
     },
     related(module, id, listApiName) {
       return lists.get(`${module}/${id}/${listApiName}`)?.();
+    },
+    list(module) {
+      return [...index.values()].filter((r) => r.module === module);
     },
   };
 }
