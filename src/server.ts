@@ -4,6 +4,7 @@ import { z } from "zod";
 import type { Config } from "./config.js";
 import { Logger, redact, type Level } from "./log.js";
 import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
+import { adviseOnUnknownResources } from "./resources/advice.js";
 import { registerRecordResource } from "./resources/record.js";
 import { NO_SCHEMA_KEYWORD, OPEN } from "./tools/schemas.js";
 import { TOOLS } from "./tools/index.js";
@@ -106,6 +107,7 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
   }
   const completeModule = moduleNameCompleter(deps.modules);
   registerRecordResource(server, deps.client, completeModule);
+  adviseOnUnknownResources(server);
   registerWhatsRelatedPrompt(server, completeModule);
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has

@@ -99,6 +99,69 @@ describe("HTTP transport, in process", () => {
     await expect(connect(http.url, {})).rejects.toMatchObject({ code: 401 });
   });
 
+  it("token mode's 401 says, in WWW-Authenticate and body, that a bearer token is expected and no OAuth is offered", async () => {
+    const expects = "this server expects Authorization: Bearer <token>, the MCP_HTTP_TOKEN it was started with; it offers no OAuth sign-in";
+    const missing = await fetch(http.url, { method: "POST", headers: MCP_HEADERS, body: PING });
+    expect(missing.headers.get("www-authenticate")).toBe(`Bearer realm="zoho-crm-related-mcp", error_description="${expects}"`);
+    expect(await missing.json()).toEqual({ jsonrpc: "2.0", error: { code: -32000, message: `Unauthorized: ${expects}` }, id: null });
+    const wrong = await fetch(http.url, { method: "POST", headers: { ...MCP_HEADERS, authorization: "Bearer wrong-token" }, body: PING });
+    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="zoho-crm-related-mcp", error="invalid_token", error_description="${expects}"`);
+    // A client that goes looking for OAuth metadata anyway is told the same.
+    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server"]) {
+      const discovery = await fetch(http.url.replace("/mcp", path));
+      expect(discovery.status).toBe(404);
+      expect(((await discovery.json()) as { error: { message: string } }).error.message).toBe(`Not found: ${expects}`);
+    }
+  });
+
+  it("bounds a JSON-RPC batch: at most 20 messages, and records its calls may fetch together at most ZOHO_MAX_RECORDS", async () => {
+    const auth = { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` };
+    const post = (messages: unknown[]) => fetch(http.url, { method: "POST", headers: auth, body: JSON.stringify(messages) });
+    const ping = (id: number) => ({ jsonrpc: "2.0", id, method: "ping" });
+    const call = (id: number, args: Record<string, unknown>) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "get_related_records", arguments: { ...NOTES, ...args } } });
+
+    const many = await post(Array.from({ length: 21 }, (_, i) => ping(i)));
+    expect(many.status).toBe(400);
+    expect(await many.json()).toEqual({
+      jsonrpc: "2.0",
+      error: { code: -32600, message: "Invalid Request: a JSON-RPC batch may hold at most 20 messages (this one has 21); send the rest in another request" },
+      id: null,
+    });
+
+    harness.crm.resetStats();
+    const cap = harness.config.maxRecords;
+    const heavy = await post([call(1, { max_records: cap }), call(2, { page: 1, per_page: 100 })]);
+    expect(heavy.status).toBe(400);
+    expect(((await heavy.json()) as { error: { code: number; message: string } }).error).toEqual({
+      code: -32600,
+      message: `Invalid Request: the tool calls of one batch may fetch at most ZOHO_MAX_RECORDS (${cap}) records together, as one call may; these may fetch up to ${cap + 100}. Send them in separate requests`,
+    });
+    expect(harness.crm.stats.crmRequests).toBe(0);
+
+    // Within both bounds a batch is served (20 messages; 200 + 100 records).
+    expect((await post(Array.from({ length: 20 }, (_, i) => ping(i)))).status).toBe(200);
+    const light = await post([call(1, {}), call(2, { page: 1, per_page: 100 })]);
+    expect(light.status).toBe(200);
+  });
+
+  it("a body over the limit reaches Node's own fetch as a 413, not EPIPE: answered, then the rest read and dropped", async () => {
+    const auth = { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` };
+    // 48 MB: far more than the socket buffers hold, so a server that closes early breaks the upload
+    // (Node's fetch: EPIPE, at random: hence several tries).
+    const big = new Uint8Array(48 * 1024 * 1024).fill(0x20);
+    for (let i = 0; i < 4; i++) {
+      const res = await fetch(http.url, { method: "POST", headers: auth, body: big });
+      expect(res.status).toBe(413);
+      expect(((await res.json()) as { error: { message: string } }).error.message).toBe("Payload Too Large: request body must not exceed 1048576 bytes");
+    }
+    // Streamed, with no Content-Length: the same.
+    let sent = 0;
+    const chunk = new Uint8Array(1024 * 1024).fill(0x20);
+    const stream = new ReadableStream({ pull: (c) => (sent++ < 12 ? c.enqueue(chunk) : c.close()) });
+    const streamed = await fetch(http.url, { method: "POST", headers: auth, body: stream, duplex: "half" } as RequestInit);
+    expect(streamed.status).toBe(413);
+  });
+
   it("refuses a foreign Origin and a foreign Host with 403; an allowed Origin passes", async () => {
     const auth = { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` };
     expect((await fetch(http.url, { method: "POST", headers: { ...auth, origin: "https://evil.example" }, body: PING })).status).toBe(403);

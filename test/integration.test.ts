@@ -363,6 +363,24 @@ describe("against the demo CRM (refresh-token flow)", () => {
     expect(h.crm.stats.crmRequests).toBe(0);
   });
 
+  it("invalid input to resources/read is -32602 (invalid params) with advice about reading one record", async () => {
+    const refused = async (uri: string) => {
+      const error = await h.client.readResource({ uri }).then(() => undefined, (e: unknown) => e as { code: number; message: string });
+      expect(error, uri).toBeDefined();
+      return error!;
+    };
+    h.crm.resetStats();
+    const advice = "zohocrm://records/{module_api_name}/{record_id} reads one record, e.g. zohocrm://records/Leads/4876876000000376008 (the links tool results carry); a related list is read with get_related_records, not as a resource";
+    const badId = await refused("zohocrm://records/Notes/12a");
+    expect(badId.code).toBe(-32602);
+    expect(badId.message).toBe(`MCP error -32602: zohocrm://records/Notes/12a: record_id must be a Zoho record id: digits only. ${advice}`);
+    // A related list is not a resource: no template matches it.
+    const list = await refused(`zohocrm://records/Leads/${DEMO.leadId}/Notes`);
+    expect(list.code).toBe(-32602);
+    expect(list.message).toBe(`MCP error -32602: zohocrm://records/Leads/${DEMO.leadId}/Notes: no such resource. ${advice}`);
+    expect(h.crm.stats.crmRequests).toBe(0);
+  });
+
   describe("Zoho's documented errors become isError results with code, message and resolution", () => {
     it("INVALID_MODULE", async () => {
       expectZohoError(await call(h, "get_related_records", { module_api_name: "Widgets", record_id: DEMO.leadId, related_list_api_name: "Notes" }), "INVALID_MODULE", "the module name given seems to be invalid", /valid module API name/);

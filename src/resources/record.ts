@@ -1,6 +1,7 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
+import { invalidResourceUri } from "./advice.js";
 
 export const RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}";
 
@@ -22,8 +23,8 @@ export function registerRecordResource(server: McpServer, client: ZohoClient, co
     async (uri, variables, extra) => {
       const module = String(variables.module_api_name ?? "");
       const id = String(variables.record_id ?? "");
-      if (!API_NAME.test(module)) throw new Error(`module_api_name in ${uri.href} must be a module API name: letters, digits and _ only`);
-      if (!RECORD_ID.test(id)) throw new Error(`record_id in ${uri.href} must be a Zoho record id: digits only`);
+      if (!API_NAME.test(module)) throw invalidResourceUri(uri.href, "module_api_name must be a module API name: letters, digits and _ only");
+      if (!RECORD_ID.test(id)) throw invalidResourceUri(uri.href, "record_id must be a Zoho record id: digits only");
       try {
         const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }), { signal: extra.signal });
         const record = Array.isArray(body?.data) ? (body.data[0] as Record<string, unknown> | undefined) : undefined;

@@ -61,7 +61,7 @@ export async function runRelatedQuery(
       ? undefined
       : (progress: number, total: number) =>
           void extra
-            .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} records` } })
+            .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} record${total === 1 ? "" : "s"}` } })
             .catch(() => undefined);
 
   const result = onePage

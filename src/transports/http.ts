@@ -6,6 +6,7 @@ import { ConfigError } from "../config.js";
 import { registerSecret } from "../log.js";
 import { SERVER_NAME, SERVER_VERSION, buildServer } from "../server.js";
 import type { ToolDeps } from "../tools/types.js";
+import { answerThenDrain, batchRefusal, readBody } from "./http-limits.js";
 
 /**
  * Remote mode: MCP over Streamable HTTP, stateless. Every POST /mcp gets a fresh McpServer and
@@ -109,10 +110,16 @@ function bearerMatches(header: string | undefined, expected: Buffer): boolean {
 }
 
 /** The JSON-RPC error body the SDK's transport itself answers with, so clients see one shape. */
-function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null });
-  res.writeHead(status, { "content-type": "application/json", ...headers }).end(body);
+function rpcError(code: number, message: string): string {
+  return JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null });
 }
+
+function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, code = -32000): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers }).end(rpcError(code, message));
+}
+
+/** Token mode's one way in, said in every 401 (body and WWW-Authenticate) and at the OAuth discovery paths. */
+const TOKEN_MODE = "this server expects Authorization: Bearer <token>, the MCP_HTTP_TOKEN it was started with; it offers no OAuth sign-in";
 
 export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Promise<HttpServerHandle> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
@@ -134,26 +141,35 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       if (!userDeps) return;
       requestDeps = userDeps;
     } else if (expectedToken && !bearerMatches(req.headers.authorization, expectedToken)) {
-      return refuse(res, 401, "Unauthorized: send Authorization: Bearer <MCP_HTTP_TOKEN>", { "www-authenticate": 'Bearer realm="zoho-crm-related-mcp"' });
+      // Say what this mode expects, so clients do not go looking for an OAuth sign-in it does not offer.
+      const sent = req.headers.authorization !== undefined;
+      return refuse(res, 401, `Unauthorized: ${TOKEN_MODE}`, {
+        "www-authenticate": `Bearer realm="${SERVER_NAME}"${sent ? ', error="invalid_token"' : ""}, error_description="${TOKEN_MODE}"`,
+      });
     }
     // Stateless: no session to resume (GET) or end (DELETE). Without this a GET would hold an
     // SSE stream open forever on a server nothing can ever write to.
     if (req.method !== "POST") return refuse(res, 405, "Method not allowed: this server is stateless, POST JSON-RPC to /mcp", { allow: "POST" });
-    // A declared length over the cap is refused before a byte is read; the transport's own
-    // maxRequestBodySize stops a chunked body at the cap while streaming.
-    if (Number(req.headers["content-length"]) > maxBodyBytes) {
-      return refuse(res, 413, `Payload Too Large: request body must not exceed ${maxBodyBytes} bytes`, { connection: "close" });
-    }
+    const tooLarge = () => answerThenDrain(req, res, 413, rpcError(-32000, `Payload Too Large: request body must not exceed ${maxBodyBytes} bytes`));
+    // A declared length over the cap is refused before a byte is read (and, when the client asked
+    // first with Expect: 100-continue, before it sends one).
+    if (Number(req.headers["content-length"]) > maxBodyBytes) return tooLarge();
 
     // Only now is the client told to send its body (when it asked first): refusals above cost no upload.
     if (/100-continue/i.test(req.headers.expect ?? "")) res.writeContinue();
+    // Read here, not by the transport: a batch is bounded before any of it runs.
+    const body = await readBody(req, maxBodyBytes);
+    if ("tooLarge" in body) return tooLarge();
+    if ("invalid" in body) return refuse(res, 400, body.invalid, {}, -32700);
+    const refusal = batchRefusal(body.json, requestDeps.config.maxRecords);
+    if (refusal) return refuse(res, 400, refusal, {}, -32600);
     // Stateless: a per-request server never sees initialize and keeps no stream open, so a tool
     // call's logging notifications travel on its own response stream.
     const server = buildServer(requestDeps, { logging: "request" });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
     res.once("close", () => void server.close().catch(() => undefined));
     await server.connect(transport);
-    await transport.handleRequest(req, res);
+    await transport.handleRequest(req, res, body.json);
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -168,6 +184,8 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
       return options.signIn.handle(req, res);
     }
+    // A client that met a 401 may look for OAuth metadata (RFC 9728, RFC 8414): tell it there is none.
+    if (!options.signIn && path.startsWith("/.well-known/oauth")) return refuse(res, 404, `Not found: ${options.token ? TOKEN_MODE : "this server offers no OAuth sign-in"}`);
     if (path !== MCP_PATH) return refuse(res, 404, `Not found: MCP is served at ${MCP_PATH}`);
     return handleMcp(req, res);
   }
