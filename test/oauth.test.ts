@@ -174,11 +174,9 @@ describe("per-user sign-in with the SDK's own client", () => {
     const stolen = await tokenRequest(s.origin, { grant_type: "authorization_code", client_id: other, code, code_verifier: verifier });
     expect(stolen).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
 
+    // Refused on our own page, never by a redirect no person chose (see oauth-hardening.test.ts).
     const plain = await fetch(authorizeUrl(s.origin, clientId, "x".repeat(43), { code_challenge_method: "plain" }), { redirect: "manual" });
-    expect(plain.status).toBe(302);
-    const to = new URL(plain.headers.get("location")!);
-    expect(to.origin + to.pathname).toBe("http://127.0.0.1:53682/callback");
-    expect(to.searchParams.get("error")).toBe("invalid_request");
+    expect([plain.status, plain.headers.get("location")]).toEqual([400, null]);
   });
 
   it("a redirect_uri that was not registered gets no redirect; a loopback one may change its port only", async () => {

@@ -28,17 +28,26 @@ interface SealedClient {
 const MAX_REDIRECT_URIS = 10;
 const MAX_NAME = 100;
 
-/** Redirect URIs a sign-in may end at: https, http on loopback (RFC 8252), or an app's own scheme. */
-function checkRedirectUri(uri: string): void {
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * Redirect URIs a sign-in may end at, an allowlist: https; http on loopback only (RFC 8252 7.3);
+ * or a native app's private-use scheme, which RFC 8252 7.1 says is a reverse domain name the app
+ * controls (com.example.app:/callback), so it contains a dot. Nothing a browser runs or shows
+ * itself (javascript:, data:, ws:, view-source:, filesystem: ...) fits any of the three.
+ */
+export function checkRedirectUri(uri: string): void {
+  if (!URL.canParse(uri)) throw new InvalidClientMetadataError(`redirect_uris: ${uri.slice(0, 100)} is not a URL`);
   const url = new URL(uri);
   if (url.hash) throw new InvalidClientMetadataError(`redirect_uris: ${uri} must not have a fragment`);
+  if (url.username || url.password) throw new InvalidClientMetadataError(`redirect_uris: ${uri} must not hold a user name or password`);
   if (url.protocol === "https:") return;
   if (url.protocol === "http:") {
-    if (["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) return;
+    if (LOOPBACK_HOSTS.has(url.hostname)) return;
     throw new InvalidClientMetadataError(`redirect_uris: ${uri} must use https (http is only for localhost, 127.0.0.1 or [::1])`);
   }
-  // A desktop app's private-use scheme (com.example.app:/callback, cursor://...); never one a browser runs.
-  if (/^(javascript|data|vbscript|file|blob|about):$/i.test(url.protocol)) throw new InvalidClientMetadataError(`redirect_uris: ${uri} uses a scheme that is not allowed`);
+  if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/i.test(url.protocol)) return;
+  throw new InvalidClientMetadataError(`redirect_uris: ${uri} must use https, http on loopback, or an app's own scheme named as a reverse domain (com.example.app:/callback)`);
 }
 
 export interface ClientStoreOptions {

@@ -174,6 +174,8 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
     issuer: publicUrl,
     // Clients may use an https URL naming their metadata document as client_id (see clients.ts).
     client_id_metadata_document_supported: true,
+    // RFC 9207: every redirect back to the client carries iss (mix-up defence).
+    authorization_response_iss_parameter_supported: true,
   };
   const protectedResource = {
     resource: provider.resource,
@@ -185,8 +187,9 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   // RFC 9728: at the resource's own path (/mcp), and at the root for clients that look there.
   app.use("/.well-known/oauth-protected-resource/mcp", metadataHandler(protectedResource));
   app.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource));
-  app.use("/authorize", authorizationHandler({ provider, ...limit }));
-  app.use("/token", tokenHandler({ provider, ...limit }));
+  const form = express.urlencoded({ extended: false, limit: "64kb" });
+  app.use("/authorize", form, (req, res, next) => provider.checkAuthorizationRequest(req, res, next), authorizationHandler({ provider, ...limit }));
+  app.use("/token", form, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
   app.use("/register", clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
   app.use("/revoke", revocationHandler({ provider, ...limit }));
   app.post(provider.consentPath, express.urlencoded({ extended: false, limit: "16kb" }), (req, res, next) => void provider.handleConsent(req, res).catch(next));

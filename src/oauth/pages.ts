@@ -48,6 +48,8 @@ ${body}
 export interface ConsentView {
   /** The client's self-declared name (or its client_id host when it gave none): shown, never trusted. */
   clientName: string;
+  /** For a client named by a metadata document URL: that URL's host, which (unlike the name) it cannot choose freely. */
+  clientHost?: string;
   /** Where the answer goes: the redirect URI's origin, so a person can spot an impostor. */
   redirectTarget: string;
   /** The sealed request, posted back with the choice; bound to this browser by a cookie. */
@@ -56,9 +58,9 @@ export interface ConsentView {
 }
 
 export function consentPage(view: ConsentView): string {
-  const name = escapeHtml(view.clientName);
+  const name = escapeHtml(view.clientName) + (view.clientHost ? ` (${escapeHtml(view.clientHost)})` : "");
   return page(
-    `Allow ${view.clientName} to read your Zoho CRM?`,
+    `Allow ${view.clientName}${view.clientHost ? ` (${view.clientHost})` : ""} to read your Zoho CRM?`,
     `<h1>Allow <strong>${name}</strong> to read your Zoho CRM?</h1>
 <p><strong>${name}</strong> asks to use the Zoho CRM related records server as you. If you allow it, you sign in with Zoho next, and it can then <strong>read</strong>, with your Zoho permissions:</p>
 <ul>

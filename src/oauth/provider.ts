@@ -4,7 +4,6 @@ import type { AuthorizationParams, OAuthServerProvider } from "@modelcontextprot
 import { InvalidGrantError, InvalidTargetError, InvalidTokenError, ServerError, TemporarilyUnavailableError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
-import { redirectUriMatches } from "@modelcontextprotocol/sdk/server/auth/handlers/authorize.js";
 import type { Logger } from "../log.js";
 import { SealedClientsStore, type ClientStoreOptions } from "./clients.js";
 import { PAGE_HEADERS, consentPage, errorPage } from "./pages.js";
@@ -79,6 +78,8 @@ const REFRESH_TTL_S = 30 * 24 * 3600;
 /** From the consent page to Zoho's redirect back: enough for a sign-in with two-factor. */
 const FLOW_TTL_S = 15 * 60;
 const CODE_TTL_S = 5 * 60;
+/** A client's state travels through our consent form and Zoho's URL: bounded. */
+const MAX_STATE = 2048;
 
 export interface ProviderOptions {
   publicUrl: string;
@@ -113,9 +114,52 @@ export class ZohoSignInProvider implements OAuthServerProvider {
 
   // ------------------------------------------------------------ /authorize: our consent page first
 
+  /**
+   * In front of the SDK's /authorize handler. The SDK sends a malformed request's error to the
+   * client's redirect URI; with any registered https redirect URI that makes /authorize an open
+   * redirect no person ever chose. So every parameter the SDK would complain about after the
+   * redirect URI is checked here first, and a bad one gets our error page (400), never a redirect.
+   * Only errors after a person's choice (Deny, Zoho's answer) go back to the client.
+   */
+  checkAuthorizationRequest(req: Request, res: Response, next: () => void): void {
+    if (req.method !== "GET" && req.method !== "POST") return next();
+    const params = ((req.method === "POST" ? req.body : req.query) ?? {}) as Record<string, unknown>;
+    const problem = this.authorizationRequestProblem(params);
+    if (!problem) return next();
+    res.setHeader("cache-control", "no-store");
+    this.showError(res, 400, "This sign-in request is not valid", `${problem}. Your MCP client sent a request this server cannot accept; nothing was sent back to it.`);
+  }
+
+  private authorizationRequestProblem(params: Record<string, unknown>): string | undefined {
+    for (const name of ["client_id", "redirect_uri", "response_type", "code_challenge", "code_challenge_method", "scope", "state", "resource"]) {
+      if (params[name] !== undefined && typeof params[name] !== "string") return `${name} must be given once, as text`;
+    }
+    if (params.response_type !== "code") return "response_type must be code";
+    if (params.code_challenge_method !== "S256") return "code_challenge_method must be S256 (plain is not accepted)";
+    // RFC 7636: the S256 challenge is BASE64URL(SHA-256(verifier)), 43 characters without padding.
+    if (typeof params.code_challenge !== "string" || !/^[A-Za-z0-9_-]{43}$/.test(params.code_challenge)) return "code_challenge must be the 43-character base64url SHA-256 of the code_verifier";
+    if (typeof params.state === "string" && params.state.length > MAX_STATE) return `state must be at most ${MAX_STATE} characters`;
+    if (typeof params.resource === "string" && (!URL.canParse(params.resource) || !sameResource(params.resource, this.resource))) return `resource must be ${this.resource}: this server only issues tokens for it`;
+    return undefined;
+  }
+
+  /**
+   * PKCE (RFC 7636 4.1): a code_verifier is 43 to 128 characters of [A-Za-z0-9-._~]. The SDK only
+   * hashes what it gets, so a short, guessable verifier would pass if its challenge matched.
+   */
+  checkTokenRequest(req: Request, res: Response, next: () => void): void {
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    if (body.grant_type === "authorization_code" && body.code_verifier !== undefined && (typeof body.code_verifier !== "string" || !/^[A-Za-z0-9._~-]{43,128}$/.test(body.code_verifier))) {
+      res.status(400).set("cache-control", "no-store").json({ error: "invalid_request", error_description: "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636)" });
+      return;
+    }
+    next();
+  }
+
   async authorize(client: OAuthClientInformationFull, params: AuthorizationParams, res: Response): Promise<void> {
+    // checkAuthorizationRequest has refused a foreign resource already; never into the redirect path.
     if (params.resource && !sameResource(params.resource.href, this.resource)) {
-      throw new InvalidTargetError(`this server only issues tokens for ${this.resource}`);
+      return this.showError(res, 400, "This sign-in request is not valid", `resource must be ${this.resource}`);
     }
     const flow = randomBytes(9).toString("base64url");
     const nonce = randomBytes(18).toString("base64url");
@@ -133,6 +177,8 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     res.status(200).set(PAGE_HEADERS).send(
       consentPage({
         clientName: client.client_name || hostOf(client.client_uri ?? client.redirect_uris[0] ?? client.client_id),
+        // A metadata-document client declares its own name; the host serving the document is what vouches for it.
+        ...(/^https?:\/\//i.test(client.client_id) && client.client_name ? { clientHost: hostOf(client.client_id) } : {}),
         redirectTarget: originOf(params.redirectUri),
         request: sealed,
         action: this.consentPath,
@@ -217,7 +263,8 @@ export class ZohoSignInProvider implements OAuthServerProvider {
   async exchangeAuthorizationCode(client: OAuthClientInformationFull, authorizationCode: string, _codeVerifier?: string, redirectUri?: string, resource?: URL): Promise<OAuthTokens> {
     // The SDK's handler has checked the code_verifier against the challenge by now.
     const code = await this.openCode(client, authorizationCode);
-    if (redirectUri !== undefined && !redirectUriMatches(redirectUri, code.redirect_uri)) throw new InvalidGrantError("redirect_uri does not match the authorization request");
+    // RFC 6749 4.1.3: identical to the authorization request's (the loopback port was free there, not here).
+    if (redirectUri !== undefined && redirectUri !== code.redirect_uri) throw new InvalidGrantError("redirect_uri does not match the authorization request");
     if (resource && !sameResource(resource.href, this.resource)) throw new InvalidTargetError(`this server only issues tokens for ${this.resource}`);
     const jti = code.jti;
     if (this.usedCodes.has(jti)) throw new InvalidGrantError("authorization code already used");
@@ -305,7 +352,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     res.redirect(302, target.href);
   }
 
-  private showError(res: Response, status: number, title: string, message: string): void {
+  showError(res: Response, status: number, title: string, message: string): void {
     res.status(status).set(PAGE_HEADERS).send(errorPage(title, message));
   }
 
