@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startSignInServer, type SignInServer } from "./oauth-helpers.js";
-import { REDIRECT, authorizeUrl, pkce, rawCode, register, registerClient, tokenRequest } from "./oauth-raw.js";
+import { REDIRECT, authorizeUrl, mcpCall, pkce, rawCode, rawSignIn, register, registerClient, tokenRequest } from "./oauth-raw.js";
 
 /**
  * The sign-in endpoints as an attacker drives them: each case here was reproduced against the
@@ -100,5 +100,73 @@ describe("/token and /register check what the SDK leaves to us", () => {
     for (const uri of ["https://app.example.com/cb", "http://localhost:8080/cb", "http://[::1]/cb", "com.example.app:/oauth2redirect", "cursor.anysphere://callback"]) {
       expect((await registerClient(s.origin, { redirect_uris: [uri] })).status, uri).toBe(201);
     }
+  });
+});
+
+describe("refresh tokens rotate; a replayed one ends the sign-in", () => {
+  let s: SignInServer;
+  beforeAll(async () => {
+    s = await startSignInServer();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it("the second use of a refresh token revokes the sign-in here and at Zoho: the newer tokens stop too", async () => {
+    const { clientId, refresh: first } = await rawSignIn(s.origin);
+    const rotated = await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: first });
+    expect(rotated.status).toBe(200);
+    const second = String(rotated.body.refresh_token);
+    const access = String(rotated.body.access_token);
+    expect(second).not.toBe(first);
+    expect((await mcpCall(s.mcpUrl, access)).status).toBe(200);
+
+    const revocations = s.crm.stats.revocations;
+    const replay = await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: first });
+    expect(replay).toMatchObject({ status: 400, body: { error: "invalid_grant", error_description: "refresh token already used: the sign-in is revoked, sign in again" } });
+    // The Zoho refresh token behind the sign-in is revoked, so no replica can refresh it again.
+    expect(s.crm.stats.revocations).toBe(revocations + 1);
+    expect(await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: second })).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    const crmRequests = s.crm.stats.crmRequests;
+    const call = { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "list_related_lists", arguments: { module_api_name: "Leads" } } };
+    expect((await mcpCall(s.mcpUrl, access, call)).status).toBe(401);
+    expect(s.crm.stats.crmRequests).toBe(crmRequests);
+  });
+
+  it("each refresh token in a chain is good once: 1 -> 2 -> 3, and 2 again is a replay", async () => {
+    const { clientId, refresh: r1 } = await rawSignIn(s.origin, "ravi");
+    const r2 = String((await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: r1 })).body.refresh_token);
+    const step = await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: r2 });
+    expect(step.status).toBe(200);
+    expect((await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: r2 })).body).toMatchObject({ error: "invalid_grant" });
+    expect((await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: String(step.body.refresh_token) })).body).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("a second use of an authorization code revokes what the first use issued (RFC 6749 4.1.2)", async () => {
+    const { clientId, code, verifier } = await rawCode(s.origin);
+    const first = await tokenRequest(s.origin, { grant_type: "authorization_code", client_id: clientId, code, code_verifier: verifier });
+    expect(first.status).toBe(200);
+    expect((await mcpCall(s.mcpUrl, String(first.body.access_token))).status).toBe(200);
+    const again = await tokenRequest(s.origin, { grant_type: "authorization_code", client_id: clientId, code, code_verifier: verifier });
+    expect(again).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
+    expect((await mcpCall(s.mcpUrl, String(first.body.access_token))).status).toBe(401);
+    expect((await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: String(first.body.refresh_token) })).body).toMatchObject({ error: "invalid_grant" });
+  });
+
+  it("/revoke of an access token: refused here at once, before any Zoho request; the sign-in's refresh still works", async () => {
+    const { clientId, access, refresh } = await rawSignIn(s.origin);
+    const call = { jsonrpc: "2.0", id: 2, method: "tools/call", params: { name: "list_related_lists", arguments: { module_api_name: "Leads" } } };
+    expect((await mcpCall(s.mcpUrl, access, call)).status).toBe(200);
+    const revoked = await fetch(`${s.origin}/revoke`, { method: "POST", body: new URLSearchParams({ client_id: clientId, token: access, token_type_hint: "access_token" }) });
+    expect(revoked.status).toBe(200);
+    const crmRequests = s.crm.stats.crmRequests;
+    const after = await mcpCall(s.mcpUrl, access, call);
+    expect(after.status).toBe(401);
+    expect(after.headers.get("www-authenticate")).toContain('error="invalid_token"');
+    expect(s.crm.stats.crmRequests).toBe(crmRequests);
+    // Only that access token: the client refreshes and carries on.
+    const refreshed = await tokenRequest(s.origin, { grant_type: "refresh_token", client_id: clientId, refresh_token: refresh });
+    expect(refreshed.status).toBe(200);
+    expect((await mcpCall(s.mcpUrl, String(refreshed.body.access_token), call)).status).toBe(200);
   });
 });

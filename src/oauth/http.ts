@@ -112,6 +112,7 @@ export class SignInHttp {
       acceptApiDomain: (apiDomain, accountsServer) =>
         apiDomain && apiDomainAccepted(apiDomain, { accountsUrl: accountsServer, apiDomain: this.config.apiDomain, apiDomainPinned: false }) ? apiDomain : undefined,
       logger: this.logger,
+      onSignInEnded: (sid) => this.sessions.end(sid),
       ...(this.settings.clients ? { clients: this.settings.clients } : {}),
     });
     this.provider = provider;

@@ -7,6 +7,7 @@ import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthToke
 import type { Logger } from "../log.js";
 import { SealedClientsStore, type ClientStoreOptions } from "./clients.js";
 import { PAGE_HEADERS, consentPage, errorPage } from "./pages.js";
+import { SignInLedger } from "./ledger.js";
 import { Sealer, safeEqual } from "./seal.js";
 import { AccountsError, authorizationUrl, exchangeCode, refreshAccessToken, revokeToken, trustedAccountsServer, type ZohoAccountsSettings } from "./zoho-accounts.js";
 
@@ -62,12 +63,16 @@ interface CodeClaims extends Record<string, unknown>, ZohoSignIn {
 
 interface AccessClaims extends Record<string, unknown>, ZohoSignIn {
   cid: string;
+  /** Names this access token, so /revoke can refuse it alone (ledger.ts). */
+  jti?: string;
   zat: string;
   zexp: number;
 }
 
 interface RefreshClaims extends Record<string, unknown>, ZohoSignIn {
   cid: string;
+  /** The rotation generation within the sign-in (ledger.ts); absent in tokens from before rotation: 0. */
+  gen?: number;
   zrt: string;
 }
 
@@ -90,6 +95,8 @@ export interface ProviderOptions {
   acceptApiDomain: (apiDomain: string | undefined, accountsServer: string) => string | undefined;
   logger: Logger;
   clients?: ClientStoreOptions;
+  /** A sign-in was revoked (or its access token): drop its Zoho client and caches on this replica. */
+  onSignInEnded?: (sid: string) => void;
 }
 
 export class ZohoSignInProvider implements OAuthServerProvider {
@@ -100,6 +107,8 @@ export class ZohoSignInProvider implements OAuthServerProvider {
   private readonly zoho: ZohoAccountsSettings;
   /** Codes already exchanged on this replica (single use; best effort across replicas, see docs). */
   private readonly usedCodes = new Map<string, number>();
+  /** Refresh rotation and revocations seen by this replica (best effort, bounded). */
+  readonly ledger = new SignInLedger();
   private readonly secureCookies: boolean;
 
   constructor(
@@ -267,33 +276,51 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     if (redirectUri !== undefined && redirectUri !== code.redirect_uri) throw new InvalidGrantError("redirect_uri does not match the authorization request");
     if (resource && !sameResource(resource.href, this.resource)) throw new InvalidTargetError(`this server only issues tokens for ${this.resource}`);
     const jti = code.jti;
-    if (this.usedCodes.has(jti)) throw new InvalidGrantError("authorization code already used");
+    if (this.usedCodes.has(jti)) {
+      // RFC 6749 4.1.2: a code used twice was copied; what was issued for it is revoked.
+      await this.endSignIn(code, "its authorization code was used twice");
+      throw new InvalidGrantError("authorization code already used");
+    }
     this.rememberCode(jti, (code.exp ?? 0) * 1000);
     const signIn: ZohoSignIn = { sid: code.sid, acc: code.acc, api: code.api };
-    return this.issue(client.client_id, signIn, code.zat, code.zexp, code.zrt);
+    return this.issue(client.client_id, signIn, code.zat, code.zexp, code.zrt, 0);
   }
 
   async exchangeRefreshToken(client: OAuthClientInformationFull, refreshToken: string, _scopes?: string[], resource?: URL): Promise<OAuthTokens> {
     const claims = await this.sealer.open<RefreshClaims>("refresh", refreshToken, { audience: this.resource });
     if (!claims || !safeEqual(claims.cid, client.client_id)) throw new InvalidGrantError("refresh token is not valid");
     if (resource && !sameResource(resource.href, this.resource)) throw new InvalidTargetError(`this server only issues tokens for ${this.resource}`);
+    if (this.ledger.isRevoked(claims.sid)) throw new InvalidGrantError("this sign-in was revoked: sign in again");
+    // Rotation: each refresh token is good once. An older generation than this replica handed out
+    // last is a copy in someone else's hands (or the client lost the newer one): end the sign-in.
+    const gen = typeof claims.gen === "number" ? claims.gen : 0;
+    const expected = this.ledger.expected(claims.sid);
+    if (expected !== undefined && gen < expected) {
+      await this.endSignIn(claims, "an already used refresh token was presented again");
+      throw new InvalidGrantError("refresh token already used: the sign-in is revoked, sign in again");
+    }
+    // Taken before the request to Zoho, so a second use racing this one counts as a reuse.
+    this.ledger.issued(claims.sid, gen + 1);
     let grant;
     try {
       grant = await refreshAccessToken(this.zoho, claims.acc, claims.zrt);
     } catch (error) {
+      // Nothing was issued: the client may try the same token again.
+      this.ledger.withdraw(claims.sid, gen + 1, gen);
       if (error instanceof AccountsError && error.code === "temporarily_unavailable") throw new TemporarilyUnavailableError(error.message);
       // invalid_code: revoked at Zoho (by /revoke, the user, or an admin): sign in again.
       throw new InvalidGrantError(`Zoho no longer accepts this sign-in (${error instanceof AccountsError ? error.code : "error"}): sign in again`);
     }
     const signIn: ZohoSignIn = { sid: claims.sid, acc: claims.acc, api: this.options.pinnedApiDomain ?? this.options.acceptApiDomain(grant.apiDomain, claims.acc) ?? claims.api };
-    return this.issue(client.client_id, signIn, grant.accessToken, Date.now() + grant.expiresInSeconds * 1000, claims.zrt);
+    return this.issue(client.client_id, signIn, grant.accessToken, Date.now() + grant.expiresInSeconds * 1000, claims.zrt, gen + 1);
   }
 
-  private async issue(clientId: string, signIn: ZohoSignIn, zohoAccessToken: string, zohoExpiresAt: number, zohoRefreshToken: string): Promise<OAuthTokens> {
+  private async issue(clientId: string, signIn: ZohoSignIn, zohoAccessToken: string, zohoExpiresAt: number, zohoRefreshToken: string, gen: number): Promise<OAuthTokens> {
     // A minute short of Zoho's own expiry, so our token never outlives the Zoho token inside it.
     const ttl = Math.max(60, Math.min(ACCESS_TTL_S, Math.floor((zohoExpiresAt - Date.now()) / 1000) - 60));
-    const access: AccessClaims = { cid: clientId, ...signIn, zat: zohoAccessToken, zexp: zohoExpiresAt };
-    const refresh: RefreshClaims = { cid: clientId, ...signIn, zrt: zohoRefreshToken };
+    const access: AccessClaims = { cid: clientId, ...signIn, jti: randomBytes(12).toString("base64url"), zat: zohoAccessToken, zexp: zohoExpiresAt };
+    const refresh: RefreshClaims = { cid: clientId, ...signIn, gen, zrt: zohoRefreshToken };
+    this.ledger.issued(signIn.sid, gen);
     return {
       access_token: await this.sealer.seal("access", access, { ttlSeconds: ttl, audience: this.resource }),
       token_type: "Bearer",
@@ -306,7 +333,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
     const claims = await this.sealer.open<AccessClaims>("access", token, { audience: this.resource });
-    if (!claims || typeof claims.exp !== "number") throw new InvalidTokenError("the access token is not valid (expired, revoked, or not issued by this server)");
+    if (!claims || typeof claims.exp !== "number" || this.ledger.isRevoked(claims.sid, claims.jti)) throw new InvalidTokenError("the access token is not valid (expired, revoked, or not issued by this server)");
     const signin: VerifiedSignIn = { sid: claims.sid, acc: claims.acc, api: claims.api, zohoAccessToken: claims.zat, zohoExpiresAt: claims.zexp };
     return { token, clientId: claims.cid, scopes: [], expiresAt: claims.exp, resource: new URL(this.resource), extra: { signin } };
   }
@@ -321,10 +348,26 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const access = refresh ? undefined : await this.sealer.open<AccessClaims>("access", request.token, { audience: this.resource });
     const claims = refresh ?? access;
     if (!claims || !safeEqual(claims.cid, client.client_id)) return;
+    // This replica refuses them at once (best effort; other replicas learn it from Zoho's refusal).
+    if (refresh) this.ledger.revokeSignIn(refresh.sid, Date.now() + REFRESH_TTL_S * 1000);
+    else if (access?.jti) this.ledger.revokeAccessToken(access.jti, (access.exp ?? 0) * 1000);
+    this.options.onSignInEnded?.(claims.sid);
     try {
       await revokeToken(this.zoho, claims.acc, refresh ? refresh.zrt : access!.zat);
     } catch (error) {
       throw new ServerError(`could not revoke the sign-in at Zoho: ${(error as Error).message}`);
+    }
+  }
+
+  /** Revokes a whole sign-in: refused on this replica, its Zoho refresh token revoked at Zoho. */
+  private async endSignIn(claims: { sid: string; acc: string; zrt: string }, why: string): Promise<void> {
+    this.ledger.revokeSignIn(claims.sid, Date.now() + REFRESH_TTL_S * 1000);
+    this.options.onSignInEnded?.(claims.sid);
+    this.options.logger.log("warning", `sign-in revoked: ${why}`);
+    try {
+      await revokeToken(this.zoho, claims.acc, claims.zrt);
+    } catch (error) {
+      this.options.logger.log("warning", `could not revoke the sign-in at Zoho: ${error instanceof AccountsError ? error.code : "error"}`);
     }
   }
 

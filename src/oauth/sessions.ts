@@ -114,6 +114,11 @@ export class UserSessions {
     return { deps: session.deps, tokens: session.tokens };
   }
 
+  /** The sign-in was revoked: its Zoho client and caches go now, not when they idle out. */
+  end(sid: string): void {
+    this.sessions.delete(sid);
+  }
+
   private create(signIn: VerifiedSignIn): Session {
     const tokens = new UserTokens(signIn.zohoAccessToken, signIn.zohoExpiresAt);
     // The user's own API base (their data center), fixed for the sign-in.

@@ -8,7 +8,7 @@ import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
 import { isActivityView, notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
-import { OPEN, listName, moduleApiName, nullableString, recordId, recordOut } from "./schemas.js";
+import { OPEN, listName, moduleApiName, nullableString, recordId, recordsOut } from "./schemas.js";
 import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
 
 /** Codes that mean "this user may not read this list": one line in the overview, not a failed call. */
@@ -54,7 +54,7 @@ export const getRelatedOverview = defineTool({
         status: z.enum(["ok", "empty", "not_readable", "failed", "user_hidden", "scheduled_for_deletion"]),
         count: z.number(),
         more_records: z.boolean(),
-        records: z.array(recordOut),
+        records: recordsOut,
         fields: z.array(z.string()).optional(),
         fields_source: z.string().optional(),
         error: z.string().optional(),
