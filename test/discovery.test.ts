@@ -88,6 +88,8 @@ describe("get_related_overview against the demo CRM", () => {
   });
 
   it("respects per_list and says N+ when a list is longer than one page", async () => {
+    const one = await overview(h, { ...lead, per_list: 1 });
+    expect(h.text(one).split("\n")[0]).toBe(`Leads ${DEMO.leadId}: 7 of 8 lists read, up to 1 row each.`);
     const two = listsOf(await overview(h, { ...lead, per_list: 2 }));
     expect(two.get("Notes")).toMatchObject({ count: 7, more_records: false });
     expect(two.get("Notes")?.records).toHaveLength(2);

@@ -149,7 +149,7 @@ function footer(o: {
     const next = token
       ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters`
       : resume
-        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones shown here)`
+        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones of this answer)`
         : " narrow the request with ids or if_modified_since";
     notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${next}.`);
   }
