@@ -14,6 +14,7 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
   --http --oauth                              per-user sign-in: each user signs in with their own Zoho account
                                               (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
+  zoho-crm-related-mcp setup [--help]         sign in to Zoho (a self-client) and add the server to a client's configuration
   zoho-crm-related-mcp doctor [--demo]        check the configuration, one line per check (exit 0: all required pass)
   --help, --version                           print this help or the version, and exit
 `;
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   // Subcommands do not serve MCP (their stdout is theirs), and load only when asked for.
   const [command, ...rest] = process.argv.slice(2);
   if (command === "doctor") return void (process.exitCode = await (await import("./cli/doctor.js")).doctor(rest));
+  if (command === "setup") return void (process.exitCode = await (await import("./cli/setup.js")).setup(rest));
   let flags;
   try {
     flags = parseArgs({

@@ -103,10 +103,8 @@ describe("README.md and docs/", () => {
         }
       }
     }
-    expect([...shown]).toEqual(expect.arrayContaining(["--demo", "--http", "--port", "--help"]));
-    // Issue 11 item 2: the README already shows it; this list empties when it lands.
-    const PENDING = new Set(["setup"]);
-    const unknown = [...shown].filter((word) => !PENDING.has(word) && !new RegExp(`(?<![\\w-])${word}(?![\\w-])`).test(help));
+    expect([...shown]).toEqual(expect.arrayContaining(["--demo", "--http", "--port", "--help", "setup", "doctor"]));
+    const unknown = [...shown].filter((word) => !new RegExp(`(?<![\\w-])${word}(?![\\w-])`).test(help));
     expect(unknown).toEqual([]);
   });
 
