@@ -48,6 +48,8 @@ export interface Config {
   maxRecords: number;
   concurrency: number;
   timeoutMs: number;
+  /** Largest attachment a resource read hands over (bytes); above it, FILE_TOO_LARGE. */
+  maxAttachmentBytes: number;
   /** Deadline of one whole tool call (every page and retry of a walk), in milliseconds. */
   callTimeoutMs: number;
   /** Most characters a result's content (text and links) may take; rows past it are left to structuredContent. */
@@ -113,6 +115,9 @@ const EnvSchema = z.object({
   ZOHO_TIMEOUT_MS: positiveInt(600_000).default(30_000),
   // Each request's retries are bounded, but a walk of many pages could still add up to hours.
   ZOHO_CALL_TIMEOUT_MS: positiveInt(3_600_000).default(120_000),
+  // A resource read carries the file base64-encoded in one JSON-RPC message (a third larger): 5 MB
+  // keeps that message small enough for any MCP client; Zoho itself allows bigger files.
+  ZOHO_MAX_ATTACHMENT_BYTES: positiveInt(100 * 1024 * 1024).default(5 * 1024 * 1024),
   // 500,000: the most Claude Code accepts from any tool (anthropic/maxResultSizeChars); 2,000 leaves room for a headline and a few rows.
   ZOHO_RESULT_MAX_CHARS: positiveInt(500_000).min(2000, "must be at least 2000").default(DEFAULT_RESULT_MAX_CHARS),
 });
@@ -187,6 +192,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, options: { sign
     concurrency: e.ZOHO_CONCURRENCY,
     timeoutMs: e.ZOHO_TIMEOUT_MS,
     callTimeoutMs: e.ZOHO_CALL_TIMEOUT_MS,
+    maxAttachmentBytes: e.ZOHO_MAX_ATTACHMENT_BYTES,
     resultMaxChars: e.ZOHO_RESULT_MAX_CHARS,
   };
 }

@@ -6,6 +6,7 @@ import { Logger, redact, type Level } from "./log.js";
 import { registerWhatsRelatedPrompt } from "./prompts/whats-related.js";
 import { adviseOnUnknownResources } from "./resources/advice.js";
 import { registerRecordResource } from "./resources/record.js";
+import { registerSubRecordResource } from "./resources/sub-record.js";
 import { NO_SCHEMA_KEYWORD, OPEN } from "./tools/schemas.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
@@ -107,6 +108,7 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
   }
   const completeModule = moduleNameCompleter(deps.modules);
   registerRecordResource(server, deps.client, completeModule);
+  registerSubRecordResource(server, deps.client, deps.config.maxAttachmentBytes, completeModule);
   adviseOnUnknownResources(server);
   registerWhatsRelatedPrompt(server, completeModule);
 

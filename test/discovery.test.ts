@@ -54,7 +54,9 @@ describe("get_related_overview against the demo CRM", () => {
     const { metadata, lists: listRequests } = requestsOf(h);
     // One request per visible related list, each list once; the scheduled-for-deletion one is not asked.
     expect(listRequests.map((r) => r.path).sort()).toEqual(visible.map((l) => `/crm/v7/Leads/${DEMO.leadId}/${l.api_name}`).sort());
-    expect(listRequests.every((r) => r.query.per_page === "200")).toBe(true);
+    // Zoho's Emails API takes no per_page (ten per call); every other list is asked for a full page.
+    expect(listRequests.filter((r) => !r.path.endsWith("/Emails")).every((r) => r.query.per_page === "200")).toBe(true);
+    expect(listRequests.find((r) => r.path.endsWith("/Emails"))?.query).toEqual({});
     expect(metadata("related_lists")).toHaveLength(1);
     const fieldModules = metadata("fields").map((r) => r.query.module);
     expect(new Set(fieldModules).size).toBe(fieldModules.length);
@@ -63,12 +65,16 @@ describe("get_related_overview against the demo CRM", () => {
     expect(lists.get("Notes")?.records.map((r) => r.id)).toEqual([...DEMO.leadNoteIds].reverse().slice(0, 5));
     expect(lists.get("Activities_Chronological_View")).toMatchObject({ status: "ok", count: 4, module: null });
     expect(lists.get("Activities_Chronological_View_History")).toMatchObject({ status: "ok", count: 3 });
-    for (const empty of ["Attachments", "Campaigns", "Emails", "Products"]) expect(lists.get(empty)).toMatchObject({ status: "empty", count: 0, records: [] });
+    for (const empty of ["Attachments", "Campaigns", "Products"]) expect(lists.get(empty)).toMatchObject({ status: "empty", count: 0, records: [] });
+    // Emails come from Zoho's Emails API (records under "Emails", each named by message_id).
+    expect(lists.get("Emails")).toMatchObject({ status: "ok", count: 3, more_records: false });
+    expect(lists.get("Emails")?.records.map((r) => r.id)).toEqual([...DEMO.leadEmailIds]);
     expect(lists.get("Visits_Zoho_Livedesk")).toMatchObject({ status: "scheduled_for_deletion", count: 0 });
 
     // Every record shown has a resource link in its own module.
     const uris = links(result);
-    expect(uris).toHaveLength(5 + 4 + 3);
+    expect(uris).toHaveLength(5 + 4 + 3 + 3);
+    expect(uris).toContain(`zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}`);
     expect(uris).toContain(`zohocrm://records/Notes/${DEMO.leadNoteIds[6]}`);
     expect(uris).toContain(`zohocrm://records/Calls/${DEMO.leadOpenCallIds[0]}`);
     expect(uris).toContain(`zohocrm://records/Events/${DEMO.leadClosedEventId}`);

@@ -97,3 +97,32 @@ describe("continueAt: the call that prints rows from record index `next` on", ()
     expect(continueAt(next, shown, [...pages])).toBe(expected);
   });
 });
+
+describe("subform and multi-select lookup values read as a person reads them", () => {
+  // Shapes from Zoho's Get Record answers: a multi-select lookup field holds rows of the linking
+  // module ({connected field: {name, id}, id}); a subform holds its rows ({field: value, ..., id, Parent_Id}).
+  test("a multi-select lookup shows the looked-up names, not the linking rows' ids", () => {
+    const value = [
+      { Partner_Accounts: { name: "Globex Corp", id: "4876876000000391086" }, id: "4876876000001201001" },
+      { Partner_Accounts: { name: "Initech", id: "4876876000000391099" }, id: "4876876000001201013" },
+    ];
+    expect(formatValue(value)).toBe("Globex Corp, Initech");
+  });
+  test("a subform shows each row's main values, shortened, not its row id", () => {
+    const rows = [
+      { Competitor: "Globex Fleet", Threat_Level: "High", Notes_Field: "Cheaper per vehicle", Region: "West", id: "4876876000001202001", Parent_Id: { name: "Zylker Inc - Fleet Tracking Rollout", id: "4876876000000405001" }, Created_Time: "2026-02-01T10:00:00+05:30" },
+      { Competitor: { name: "Initech", id: "4876876000000391099" }, Threat_Level: "Low", id: "4876876000001202013", $in_merge: false },
+    ];
+    expect(formatValue(rows)).toBe("Globex Fleet / High / Cheaper per vehicle, Initech / Low");
+  });
+  test("a status list ([{type}]) shows its types", () => {
+    expect(formatValue([{ type: "opened", first_open: "2026-03-09T09:30:00+05:30" }])).toBe("opened / 2026-03-09T09:30:00+05:30");
+  });
+  test("a very long subform is cut to the summary's length", () => {
+    const rows = Array.from({ length: 40 }, (_, i) => ({ Item: `Line item number ${i}`, Quantity: i, id: String(4876876000001203001n + BigInt(i)) }));
+    const shown = formatValue(rows)!;
+    expect(shown).toHaveLength(300);
+    expect(shown.startsWith("Line item number 0 / 0, Line item number 1 / 1")).toBe(true);
+    expect(shown.endsWith("…")).toBe(true);
+  });
+});

@@ -9,7 +9,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypt
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { DEMO_SIGNIN_USERS, DemoAccounts, permissionsOf, type DemoIdentity, type DemoSignInUserKey } from "./accounts.js";
-import { DEMO_USERS, demoData, zohoTime, type DemoRecord } from "./seed.js";
+import { DEMO_USERS, demoData, zohoTime, type DemoFile, type DemoRecord } from "./seed.js";
 import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, modulesList, relatedListsOf, type RelatedListMeta } from "./schema.js";
 
 export interface DemoCrmOptions {
@@ -67,8 +67,11 @@ class ZohoError extends Error {
 const invalidData = (message: string, details: Record<string, unknown>) => new ZohoError(400, "INVALID_DATA", message, details);
 const invalidParam = (param: string) => invalidData(`the given ${param} is invalid`, { param_name: param });
 
-/** What a /crm handler answers: JSON, or an empty 204/304. */
-type Reply = { status: 200; body: unknown } | { status: 204 | 304 };
+/** What a /crm handler answers: JSON, a file, or an empty 204/304. */
+type Reply = { status: 200; body: unknown } | { status: 200; file: DemoFile } | { status: 204 | 304 };
+
+/** Zoho's Emails API answers ten emails per call, paged by `index`. */
+const EMAILS_PER_CALL = 10;
 
 export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCrm> {
   const clientId = options.clientId ?? "demo-client-id";
@@ -250,7 +253,14 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     } catch (error) {
       return sendError(res, error instanceof ZohoError ? error : new ZohoError(500, "INTERNAL_ERROR", "Internal Server Error"));
     }
-    if (reply.status === 200) sendJson(res, 200, reply.body);
+    if (reply.status === 200 && "file" in reply) {
+      res.writeHead(200, {
+        "content-type": reply.file.contentType,
+        "content-length": reply.file.bytes.length,
+        "content-disposition": `attachment; filename="${reply.file.name}"`,
+      });
+      res.end(reply.file.bytes);
+    } else if (reply.status === 200) sendJson(res, 200, reply.body);
     else { res.writeHead(reply.status); res.end(); }
   }
 
@@ -298,6 +308,9 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
         return { status: 200, body: { modules: [moduleSettingsOf(moduleParam(new URLSearchParams({ module: third })))] } };
       }
       if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q, can);
+      if (rest.length === 3 && first && second && third === "Emails" && first !== "settings") return getEmails(first, second, q, can);
+      if (rest.length === 4 && first && second && third === "Emails" && rest[3]) return getEmail(first, second, rest[3], can);
+      if (rest.length === 4 && first && second && third === "Attachments" && rest[3]) return getAttachmentFile(first, second, rest[3], can);
       if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince, can);
     }
     throw new ZohoError(404, "INVALID_URL_PATTERN", "Please check if the URL trying to access is a correct one");
@@ -344,6 +357,55 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     const fields = q.get("fields");
     const row = fields === null ? { ...record.data } : pick(record, splitList(fields), false);
     return { status: 200, body: { data: [row] } };
+  }
+
+  /** Zoho's Get Emails of a Record: `{"Emails":[...], "info":{...}}`, ten per call, by index; no `fields`. */
+  function getEmails(module: string, recordId: string, q: URLSearchParams, can: Permissions): Reply {
+    assertModule(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
+    if (!relatedListsOf(module).some((l) => l.api_name === "Emails")) throw invalidData("the related list name given seems to be invalid", { api_name: "Emails" });
+    if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
+    const index = positiveInt(q, "index") ?? 1;
+    const all = data.emails(module, recordId);
+    const page = all.slice(index - 1, index - 1 + EMAILS_PER_CALL);
+    if (page.length === 0) return { status: 204 };
+    const more = index - 1 + page.length < all.length;
+    return {
+      status: 200,
+      body: {
+        Emails: page.map(({ content: _content, ...email }) => email),
+        info: {
+          per_page: EMAILS_PER_CALL,
+          count: page.length,
+          next_index: more ? String(index + EMAILS_PER_CALL) : null,
+          prev_index: index > 1 ? String(Math.max(1, index - EMAILS_PER_CALL)) : null,
+          more_records: more,
+        },
+      },
+    };
+  }
+
+  /** Zoho's View Email: the one email, `content` included. */
+  function getEmail(module: string, recordId: string, messageId: string, can: Permissions): Reply {
+    assertModule(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
+    if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
+    const email = data.emails(module, recordId).find((e) => e.message_id === messageId);
+    if (!email) throw invalidData("the message id given seems to be invalid", { message_id: messageId });
+    return { status: 200, body: { Emails: [email] } };
+  }
+
+  /** Zoho's Get Attachment: the file itself, with its content type. */
+  function getAttachmentFile(module: string, recordId: string, attachmentId: string, can: Permissions): Reply {
+    assertModule(module);
+    assertReadable(module, can);
+    if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
+    if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
+    const file = data.file(module, recordId, attachmentId);
+    if (!file) throw invalidData("the id given seems to be invalid", { id: attachmentId });
+    return { status: 200, file };
   }
 
   function getRelatedRecords(module: string, recordId: string, listName: string, q: URLSearchParams, ifModifiedSince: string | undefined, can: Permissions): Reply {

@@ -48,6 +48,14 @@ export const DEMO = {
   accountNoteCount: 3,
   contactId: "4876876000000398001",
   dealId: "4876876000000405001",
+  /** Two attachments of the deal: a PDF and a CSV. */
+  dealAttachmentIds: ["4876876000001029001", "4876876000001029013"],
+  /** Brian Dylan's three emails (Zoho's message ids are hex strings), newest first. */
+  leadEmailIds: [
+    "c1d0e5f7a2b94c3d8e6f0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f",
+    "9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a493827160f5e4d3c2b1a0",
+    "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
+  ],
   /** Account "Globex Bulk Archive": 10,500 Notes, for the 10,000-record benchmark. */
   bulkAccountId: "4876876000000391086",
   bulkAccountName: "Globex Bulk Archive",
@@ -109,9 +117,16 @@ function prng(seed: number): () => number {
 
 // ---------------------------------------------------------------- the data set
 
+/** A file behind an attachment: what `GET /{module}/{id}/Attachments/{attachment_id}` sends. */
+export interface DemoFile { name: string; contentType: string; bytes: Buffer }
+
 export interface DemoData {
   /** A record of a module, or undefined. */
   record(module: string, id: string): DemoRecord | undefined;
+  /** A record's emails, newest first, in Zoho's Email model (with `content`, which only the single-email answer carries). */
+  emails(module: string, id: string): ReadonlyArray<Readonly<Record<string, unknown>>>;
+  /** The file of an attachment of a record, or undefined. */
+  file(module: string, id: string, attachmentId: string): DemoFile | undefined;
   /** The rows of a related list in their stored order; undefined when the demo holds no data for it. */
   related(module: string, id: string, listApiName: string): readonly DemoRecord[] | undefined;
   /** The named records of a module (Get Records; the mass-generated notes are not listed). */
@@ -249,6 +264,25 @@ function buildDemoData(): DemoData {
   }));
   relate(zylker, "Deals", dealRecords);
 
+  // -- Deal "Fleet Tracking Rollout": two attachments (the files themselves too) and its stage history.
+  const rollout = dealRecords[0]!;
+  const rolloutRef = ref(rollout, "Deal_Name");
+  const files = new Map<string, DemoFile>();
+  const attachment = (id: string, created: string, name: string, contentType: string, bytes: Buffer, owner: DemoUser) => {
+    files.set(`Deals/${rollout.id}/${id}`, { name, contentType, bytes });
+    return record("Attachments", id, created, created, {
+      File_Name: name, Size: String(bytes.length), Parent_Id: rolloutRef, $se_module: "Deals", $type: "Attachment",
+      $file_id: `${id.slice(-6)}a1b2c3d4e5f6${id.slice(0, 6)}`, $link_url: null,
+    }, owner);
+  };
+  relate(rollout, "Attachments", add(
+    attachment(DEMO.dealAttachmentIds[0], "2026-02-21T10:05:00+05:30", "Fleet-Tracking-Proposal.pdf", "application/pdf", demoPdf(), patricia),
+    attachment(DEMO.dealAttachmentIds[1], "2026-02-25T16:40:00+05:30", "pricing-tiers.csv", "text/csv", Buffer.from(PRICING_CSV, "utf8"), ravi),
+  ));
+  relate(rollout, "Stage_History", ["Qualification", "Needs Analysis", "Negotiation/Review"].map((stage, i) =>
+    record("Stage_History", String(4876876000001031001n + BigInt(i * 12)), zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000),
+      zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000), { Stage: stage, Amount: 184_000, Probability: [10, 30, 80][i] })));
+
   const onZylker = { What_Id: zylkerRef, $se_module: "Accounts" };
   relate(zylker, "Notes", add(
     record("Notes", "4876876000001018003", "2026-01-08T10:15:00+05:30", "2026-01-08T10:15:00+05:30", {
@@ -310,7 +344,24 @@ function buildDemoData(): DemoData {
       Lead_Status: converted ? "Converted" : "Contacted", Lead_Source: "Trade Show", $converted: converted,
     }, i % 2 === 0 ? patricia : ravi))));
 
+  // -- Emails of Brian Dylan, in Zoho's Email model (list answers leave `content` out).
+  const brianEmails = BRIAN_EMAILS.map(([subject, from, to, sentTime, status, read, content], i) => ({
+    cc: [], summary: null, owner: { name: patricia.name, id: patricia.id }, read, content,
+    sent: from.email === patricia.email, subject, intent: null, sentiment_info: null,
+    message_id: DEMO.leadEmailIds[i], source: "crm_mail", emotion: null,
+    linked_record: { module: { api_name: "Leads", id: "4876876000000002175" }, name: DEMO.leadName, id: DEMO.leadId },
+    from, to: [to], time: sentTime, sent_time: sentTime, thread_id: DEMO.leadEmailIds[i], status: [{ type: status }],
+    has_attachment: false, has_thread_attachment: false, editable: false, mail_format: "html", reply_to: from,
+  }));
+  const emails = new Map<string, ReadonlyArray<Record<string, unknown>>>([[`Leads/${DEMO.leadId}`, brianEmails]]);
+
   return {
+    emails(module, id) {
+      return emails.get(`${module}/${id}`) ?? [];
+    },
+    file(module, id, attachmentId) {
+      return files.get(`${module}/${id}/${attachmentId}`);
+    },
     record(module, id) {
       const found = index.get(`${module}/${id}`);
       if (found || module !== "Notes") return found;
@@ -323,6 +374,39 @@ function buildDemoData(): DemoData {
       return [...index.values()].filter((r) => r.module === module);
     },
   };
+}
+
+type EmailSpec = [subject: string, from: { user_name: string; email: string }, to: { user_name: string; email: string }, sentTime: string, status: string, read: boolean, content: string];
+const BRIAN = { user_name: "Brian Dylan", email: "brian.dylan@zylker-logistics.com" };
+const PATRICIA = { user_name: "Patricia Boyle", email: "patricia.boyle@zylker-demo.com" };
+const BRIAN_EMAILS: EmailSpec[] = [
+  ["Re: Pricing call next week", BRIAN, PATRICIA, "2026-03-14T10:18:02+05:30", "received", true,
+    "<div>Hi Patricia,<br>I am travelling until Thursday. Could we move the pricing call to next week?<br>Brian</div>"],
+  ["SOC 2 report and integration guide", PATRICIA, BRIAN, "2026-03-09T09:02:45+05:30", "opened", true,
+    "<div>Hi Brian,<br>As promised, our SOC 2 Type II report and the integration guide are attached.<br>Patricia</div>"],
+  ["Thanks for the demo", PATRICIA, BRIAN, "2026-02-11T18:45:10+05:30", "sent", true,
+    "<div>Hi Brian,<br>Thank you for your time today. A reference customer in logistics will reach out this week.<br>Patricia</div>"],
+];
+
+const PRICING_CSV = "tier,vehicles,price_per_vehicle_usd\nStarter,1-50,18\nGrowth,51-500,15\nFleet,501+,12\n";
+
+/** A small but well-formed one-page PDF, so the demo's attachment opens as one. */
+function demoPdf(): Buffer {
+  const text = "Fleet Tracking Rollout - proposal for Zylker Inc";
+  const objects = [
+    "<< /Type /Catalog /Pages 2 0 R >>",
+    "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+    "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>",
+    `<< /Length ${text.length + 37} >>\nstream\nBT /F1 18 Tf 72 720 Td (${text}) Tj ET\nendstream`,
+    "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+  ];
+  let out = "%PDF-1.4\n";
+  const offsets: number[] = [];
+  objects.forEach((o, i) => { offsets.push(out.length); out += `${i + 1} 0 obj\n${o}\nendobj\n`; });
+  const xref = out.length;
+  out += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, "0")} 00000 n \n`).join("")}`;
+  out += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(out, "latin1");
 }
 
 function isRecord(r: DemoRecord | undefined): r is DemoRecord {

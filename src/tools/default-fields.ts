@@ -1,4 +1,5 @@
 import type { Logger } from "../log.js";
+import { isEmailsList } from "../zoho/emails.js";
 import { InputError } from "../zoho/errors.js";
 import type { FieldCatalog, FieldMeta, RelatedListCatalog, RelatedListMeta } from "../zoho/metadata.js";
 
@@ -10,6 +11,8 @@ import type { FieldCatalog, FieldMeta, RelatedListCatalog, RelatedListMeta } fro
 const BY_MODULE: Record<string, string[]> = {
   Notes: ["Note_Title", "Note_Content", "Owner", "Created_Time"],
   Attachments: ["File_Name", "Size", "Owner", "Created_Time"],
+  // Keys of Zoho's Email model (the Emails API takes no fields; these are the columns shown).
+  Emails: ["subject", "from", "sent_time", "status"],
   Contacts: ["Full_Name", "Email", "Phone", "Title"],
   Leads: ["Full_Name", "Company", "Email", "Lead_Status"],
   Accounts: ["Account_Name", "Phone", "Website", "Industry"],
@@ -63,6 +66,8 @@ export interface ListPlan {
   /** Module of the records, for their resource links (activity rows carry their own $module). */
   module: string;
   grouped: boolean;
+  /** The related-list metadata names the records' own module (false: it names none); undefined when unknown. */
+  hasOwnModule: boolean | undefined;
   fields: string[];
   fields_source: FieldsSource;
 }
@@ -112,10 +117,13 @@ export async function planList(
   }
   // Without metadata, the list's name matches the module for the standard lists (Notes, Contacts, Deals...).
   const module = entry?.module ?? relatedListApiName;
-  const plan = (fields: string[], fields_source: FieldsSource): ListPlan => ({ module, grouped, fields, fields_source });
+  const hasOwnModule = entry ? entry.module !== null : undefined;
+  const plan = (fields: string[], fields_source: FieldsSource): ListPlan => ({ module, grouped, hasOwnModule, fields, fields_source });
 
   if (given) return plan([...new Set(given)], "given");
   if (grouped) return plan(ACTIVITY_FIELDS, "well-known");
+  // Emails are no module: there is no field metadata to ask for, only the Email model's keys.
+  if (isEmailsList(relatedListApiName)) return plan(defaultFields("Emails", relatedListApiName), "well-known");
   if (entry?.fields) return plan(entry.fields.slice(0, 50), "related list");
   // A list with no module of its own (e.g. Stage_History) has no module or field metadata to ask for.
   if (entry === undefined || entry === null || entry.module !== null) {

@@ -1,8 +1,10 @@
 import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { TextBudget } from "../format/budget.js";
-import { columnsOf, formatValue, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
+import { linkFor, linkPlan, type LinkPlan } from "../format/links.js";
+import { columnsOf, formatValue, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { redact } from "../log.js";
+import { EMAILS_PER_CALL, isEmailsList } from "../zoho/emails.js";
 import { ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
@@ -14,7 +16,7 @@ import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
 /** Codes that mean "this user may not read this list": one line in the overview, not a failed call. */
 const NOT_READABLE = new Set(["NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "AUTHORIZATION_FAILED", "INVALID_DATA"]);
 
-type Status = "ok" | "empty" | "not_readable" | "failed" | "user_hidden" | "scheduled_for_deletion";
+type Status = "ok" | "empty" | "not_readable" | "failed" | "user_hidden" | "scheduled_for_deletion" | "over_limit";
 
 interface ListOverview {
   api_name: string;
@@ -29,6 +31,9 @@ interface ListOverview {
   /** "CODE: message" of a list that could not be read. */
   error?: string;
 }
+
+/** What render needs beside the structured result: how its records are linked. */
+type Read = [ListOverview, ZohoError?, LinkPlan?];
 
 const input = z.object({
   module_api_name: moduleApiName,
@@ -51,7 +56,7 @@ export const getRelatedOverview = defineTool({
         api_name: z.string(),
         display_label: z.string(),
         module: nullableString(),
-        status: z.enum(["ok", "empty", "not_readable", "failed", "user_hidden", "scheduled_for_deletion"]),
+        status: z.enum(["ok", "empty", "not_readable", "failed", "user_hidden", "scheduled_for_deletion", "over_limit"]),
         count: z.number(),
         more_records: z.boolean(),
         records: recordsOut,
@@ -64,9 +69,17 @@ export const getRelatedOverview = defineTool({
   handler: async (args, extra, deps) => {
     const perList = args.per_list ?? 5;
     const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
-    const read = await Promise.all(lists.map((list) => readList(args.module_api_name, args.record_id, list, perList, extra, deps)));
+    // ZOHO_MAX_RECORDS bounds everything one call fetches: the lists read share it.
+    const asked = lists.filter((l) => "meta" in l || l.status === "visible");
+    const share = Math.min(MAX_PER_PAGE, Math.floor(deps.config.maxRecords / Math.max(1, asked.length)));
+    const read = await Promise.all(
+      lists.map((list) => {
+        const overBudget = asked.includes(list) && (share < 1 ? asked.indexOf(list) >= deps.config.maxRecords : isEmailsList(list.api_name) && share < EMAILS_PER_CALL);
+        return overBudget ? skipped(list, deps.config.maxRecords) : readList(args.module_api_name, args.record_id, list, perList, Math.max(1, share), extra, deps);
+      }),
+    );
     failWhenNothingAnswered(read);
-    return render(args.module_api_name, args.record_id, perList, read.map(([overview]) => overview), deps.config.resultMaxChars);
+    return render(args.module_api_name, args.record_id, perList, read, deps.config.resultMaxChars);
   },
 });
 
@@ -88,14 +101,21 @@ async function listsToRead(module: string, subset: string[] | undefined, deps: T
 }
 
 /** One related list: one request at most (none for hidden lists); a Zoho error is returned, not thrown. */
+/** A list left unread because the call's ZOHO_MAX_RECORDS share would not cover it. */
+function skipped(list: RelatedListMeta | { api_name: string; meta: null }, cap: number): Read {
+  const meta = "meta" in list ? null : list;
+  return [{ api_name: list.api_name, display_label: meta?.display_label ?? list.api_name, module: meta?.module ?? null, status: "over_limit", count: 0, more_records: false, records: [], error: `ZOHO_MAX_RECORDS (${cap}) is spent by the other lists` }];
+}
+
 async function readList(
   parent: string,
   recordId: string,
   list: RelatedListMeta | { api_name: string; meta: null },
   perList: number,
+  pageSize: number,
   extra: ToolExtra,
   deps: ToolDeps,
-): Promise<[ListOverview, ZohoError?]> {
+): Promise<Read> {
   const meta = "meta" in list ? null : list;
   const base = { api_name: list.api_name, display_label: meta?.display_label ?? list.api_name, module: meta?.module ?? null, count: 0, more_records: false, records: [] };
   if (meta && meta.status !== "visible") {
@@ -103,12 +123,13 @@ async function readList(
   }
   const plan = await planList(deps, parent, list.api_name, undefined, meta);
   const used = { fields: plan.fields, fields_source: plan.fields_source };
+  const links = linkPlan(list.api_name, plan.hasOwnModule, plan.grouped);
   try {
     // A full page costs one request, like a page of per_list, and makes the count exact up to 200
     // (or ZOHO_MAX_RECORDS, the most one call may fetch, when that is lower).
     const page = await getRelatedRecordsPage(
       deps.client,
-      { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: Math.min(MAX_PER_PAGE, deps.config.maxRecords) },
+      { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: pageSize },
       extra.signal,
     );
     return [
@@ -120,6 +141,8 @@ async function readList(
         more_records: page.more_records,
         records: page.records.slice(0, perList),
       },
+      undefined,
+      links,
     ];
   } catch (error) {
     if (!(error instanceof ZohoError)) throw error; // cancellation and bugs fail the call
@@ -132,7 +155,7 @@ async function readList(
  * Per-list failures are the point of the overview, but when every list failed the same way the
  * cause is the call itself (a record id that does not exist, a refused token, Zoho down): say that.
  */
-function failWhenNothingAnswered(read: Array<[ListOverview, ZohoError?]>): void {
+function failWhenNothingAnswered(read: Read[]): void {
   const asked = read.filter(([o]) => o.status !== "user_hidden" && o.status !== "scheduled_for_deletion");
   const errors = asked.map(([, error]) => error);
   const first = errors[0];
@@ -183,14 +206,15 @@ function columnsShown(rows: string[], fields: string[]): string {
   return columnsOf(fields).split(" | ").slice(0, cells).join(" | ");
 }
 
-function render(module: string, recordId: string, perList: number, overviews: ListOverview[], budgetChars: number): CallToolResult {
+function render(module: string, recordId: string, perList: number, read: Read[], budgetChars: number): CallToolResult {
+  const overviews = read.map(([o]) => o);
   const readable = overviews.filter((o) => o.status === "ok" || o.status === "empty").length;
   const lines = [`${module} ${recordId}: ${readable} of ${overviews.length} lists read, up to ${perList} ${perList === 1 ? "row" : "rows"} each.`];
   const links: ResourceLink[] = [];
   // Every list keeps its line (its count is the point); rows fill what is left.
   const budget = new TextBudget(budgetChars, overviews.reduce((n, o) => n + o.api_name.length + 40, 0) + 300);
   let leftOut = 0;
-  for (const o of overviews) {
+  for (const [o, , plan] of read) {
     const label = LIST_LABELS[o.api_name] ?? o.display_label;
     const name = label === o.api_name ? o.api_name : `${o.api_name} "${label}"`;
     const count = `${o.count}${o.more_records ? "+" : ""}`;
@@ -204,18 +228,20 @@ function render(module: string, recordId: string, perList: number, overviews: Li
         for (const r of o.records) {
           const recordModule = moduleOf(r, o.module ?? o.api_name);
           const row = glance(grouped ? recordLine(r, fields, recordModule) : recordRow(r, fields), grouped);
-          const link = resourceLink(r, recordModule);
+          const link = plan && linkFor(r, plan, module, recordId, o.module ?? o.api_name);
           if (!budget.take(row, link)) {
             leftOut++;
             continue;
           }
           rows.push(row);
-          links.push(link);
+          if (link) links.push(link);
         }
+
         const columns = grouped || !rows.length ? "" : ` (${columnsShown(rows, fields)})`;
         // Zoho leaves converted leads out of a Leads list unless asked (converted=both).
         const converted = o.module === "Leads" ? " not converted" : "";
         lines.push(`${name}: ${count}${converted}${o.records.length < o.count || o.more_records ? `, first ${o.records.length}` : ""}${columns}`, ...rows);
+        if (plan?.kind === "none") lines.push(plan.why);
         break;
       }
       case "empty":
@@ -224,6 +250,9 @@ function render(module: string, recordId: string, perList: number, overviews: Li
       case "not_readable":
       case "failed":
         lines.push(`${name}: ${o.status === "failed" ? "failed" : "not readable"}, ${o.error}`);
+        break;
+      case "over_limit":
+        lines.push(`${name}: skipped, ${o.error}`);
         break;
       default:
         lines.push(`${name}: skipped, ${o.status.replace(/_/g, " ")}`);

@@ -1,7 +1,9 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { TextBudget, continueAt } from "../format/budget.js";
-import { columnsOf, moduleOf, recordLine, recordRow, resourceLink } from "../format/records.js";
+import { linkFor, linkPlan } from "../format/links.js";
+import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
+import { checkEmailsQuery, isEmailsList } from "../zoho/emails.js";
 import { InputError } from "../zoho/errors.js";
 import { DISCRETE_LIMIT, MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
@@ -29,13 +31,14 @@ export async function runRelatedQuery(
   if (args.per_page !== undefined && args.per_page > config.maxRecords) {
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
   }
+  if (isEmailsList(relatedListApiName)) checkEmailsQuery(args);
   const onePage = args.page !== undefined || args.page_token !== undefined;
   // Zoho's own default page is 200 records: ask for fewer when the cap is lower.
   const perPageSent = args.per_page ?? (onePage && config.maxRecords < MAX_PER_PAGE ? config.maxRecords : undefined);
   if (args.page !== undefined && args.page * (perPageSent ?? MAX_PER_PAGE) > DISCRETE_LIMIT) {
     throw new InputError(`page: ${pageBeyondLimit(perPageSent ?? MAX_PER_PAGE)}`);
   }
-  const { module: listModule, grouped, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
+  const { module: listModule, grouped, hasOwnModule, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
 
   const query: RelatedQuery = {
     module_api_name: args.module_api_name,
@@ -76,6 +79,8 @@ export async function runRelatedQuery(
     count: result.records.length,
     more_records: result.more_records,
     next_page_token: result.next_page_token,
+    previous_page_token: result.previous_page_token,
+    page_token_expiry: result.page_token_expiry,
     fields,
     not_modified: result.not_modified,
     ...(result.resume ? { resume: { ...result.resume, per_page: result.per_page } } : {}),
@@ -86,13 +91,15 @@ export async function runRelatedQuery(
   const budget = new TextBudget(config.resultMaxChars, head.length + 600);
   const lines = [head];
   const content: CallToolResult["content"] = [{ type: "text", text: "" }];
+  // Get Record links, links under the parent (Attachments, Emails), or none (Stage_History...).
+  const links = linkPlan(relatedListApiName, hasOwnModule, grouped);
   for (const record of result.records) {
     const module = moduleOf(record, listModule);
     const line = grouped ? recordLine(record, fields, module) : recordRow(record, fields);
-    const link = resourceLink(record, module);
+    const link = linkFor(record, links, args.module_api_name, args.record_id, listModule);
     if (!budget.take(line, link)) break;
     lines.push(line);
-    content.push(link);
+    if (link) content.push(link);
   }
   const shown = lines.length - 1;
   if (shown < result.records.length) {
@@ -101,6 +108,7 @@ export async function runRelatedQuery(
     lines.push(leftOut(shown, result.records.length, config.resultMaxChars, start === undefined ? undefined : continueAt(start + shown, shown, result.pages)));
   }
   lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords }));
+  if (links.kind === "none" && result.records.length) lines.push(links.why);
   content[0] = { type: "text", text: lines.join("\n") };
   return { content, structuredContent: structured };
 }
@@ -128,7 +136,7 @@ function headline(args: QueryArgs, list: string, count: number, more: boolean, f
 
 function footer(o: {
   args: QueryArgs;
-  result: Pick<WalkResult, "records" | "more_records" | "next_page_token" | "not_modified" | "resume"> & { per_page: number | undefined };
+  result: Pick<WalkResult, "records" | "more_records" | "next_page_token" | "page_token_expiry" | "not_modified" | "resume"> & { per_page: number | undefined };
   onePage: boolean;
   maxRecords: number;
   requested: number;
@@ -138,7 +146,9 @@ function footer(o: {
   if (result.not_modified) return `Nothing changed since ${args.if_modified_since} (HTTP 304).`;
   const notes: string[] = [];
   if (!o.onePage && o.args.max_records !== undefined && o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
-  const token = result.next_page_token ? ` page_token="${result.next_page_token}"` : "";
+  // Zoho's page tokens expire (info.page_token_expiry): say when, where a token is handed on.
+  const expiry = result.page_token_expiry ? ` (valid until ${result.page_token_expiry})` : "";
+  const token = result.next_page_token ? ` page_token="${result.next_page_token}"${expiry}` : "";
   if (!result.more_records) {
     notes.push(result.records.length === 0 ? "No related records." : "That is all of them.");
   } else if (o.onePage) {
@@ -149,7 +159,7 @@ function footer(o: {
     const next = token
       ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters`
       : resume
-        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones of this answer)`
+        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"${expiry}` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones of this answer)`
         : " narrow the request with ids or if_modified_since";
     notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${next}.`);
   }

@@ -186,6 +186,9 @@ export const relatedOutputShape = {
   count: z.number(),
   more_records: z.boolean(),
   next_page_token: nullableString(),
+  /** Zoho's info.previous_page_token and info.page_token_expiry, passed on as given (null when absent). */
+  previous_page_token: nullableString(),
+  page_token_expiry: nullableString(),
   fields: z.array(z.string()),
   not_modified: z.boolean(),
   /** Only when max_records cut a page short: fetch that page again this way and skip `skip` records. */

@@ -29,6 +29,13 @@ export interface ZohoResponse {
   body: Record<string, unknown> | null;
 }
 
+export interface ZohoFile {
+  contentType: string;
+  bytes: Uint8Array;
+  /** From Content-Disposition, when Zoho names the file. */
+  fileName: string | undefined;
+}
+
 export interface RequestOptions {
   searchParams?: Record<string, string | number | undefined>;
   headers?: Record<string, string | undefined>;
@@ -147,6 +154,48 @@ export class ZohoClient {
 
   /** GET a path under /crm/v7. Every failure leaves as a ZohoError (or the caller's AbortError). */
   async get(path: string, options: RequestOptions = {}): Promise<ZohoResponse> {
+    return this.send(path, options, async (response, url) => {
+      if (response.status === 204 || response.status === 304) return { status: response.status, body: null };
+      const body = parseJson(await response.text(), response.status);
+      // Zoho also answers errors with HTTP 200: `{"data":[{"code",...,"status":"error"}]}`.
+      const refused = zohoErrorOf(body, true);
+      if (refused) throw this.fromZoho(response.status, refused, url);
+      if (body && Array.isArray(body.data) && body.data.some(isErrorEntry)) {
+        // Records and errors in one answer (not documented for reads): keep the records, say what was left out.
+        const errors = body.data.filter(isErrorEntry) as Array<{ code: string }>;
+        this.logger.log("warning", `Zoho answered ${describe(url)} with ${errors.length} error entr${errors.length === 1 ? "y" : "ies"} among the records (${[...new Set(errors.map((e) => e.code))].join(", ")}); they are left out`);
+        body.data = body.data.filter((e) => !isErrorEntry(e));
+      }
+      return { status: response.status, body };
+    });
+  }
+
+  /**
+   * GET a file under /crm/v7 (an attachment): its bytes and Zoho's content type, refused with
+   * FILE_TOO_LARGE above `maxBytes` (checked on Content-Length before the body is used, and on the
+   * bytes). A JSON answer in Zoho's error form is Zoho's error, whatever the status.
+   */
+  async getFile(path: string, maxBytes: number, options: RequestOptions = {}): Promise<ZohoFile> {
+    return this.send(path, options, async (response, url) => {
+      const contentType = response.headers.get("content-type") ?? "application/octet-stream";
+      const tooLarge = (size: number) =>
+        new ZohoError({ status: response.status, code: "FILE_TOO_LARGE", message: `the file is ${size} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)` });
+      const declared = Number(response.headers.get("content-length") ?? NaN);
+      if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared);
+      const bytes = new Uint8Array(await response.arrayBuffer());
+      if (/^application\/json/i.test(contentType)) {
+        const refused = zohoErrorOf(jsonOrUndefined(new TextDecoder().decode(bytes)), true);
+        if (refused) throw this.fromZoho(response.status, refused, url);
+      }
+      if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength);
+      const disposition = response.headers.get("content-disposition") ?? "";
+      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
+      return { contentType, bytes, fileName: name ? safeDecode(name) : undefined };
+    });
+  }
+
+  /** One request with the token, the retries and the 401 refresh; `read` turns the answer into a result. */
+  private async send<T>(path: string, options: RequestOptions, read: (response: Response, url: string) => Promise<T>): Promise<T> {
     let authRetried = false;
     const searchParams: Record<string, string | number> = {};
     for (const [k, v] of Object.entries(options.searchParams ?? {})) if (v !== undefined) searchParams[k] = v;
@@ -178,18 +227,7 @@ export class ZohoClient {
           ],
         },
       });
-      if (response.status === 204 || response.status === 304) return { status: response.status, body: null };
-      const body = parseJson(await response.text(), response.status);
-      // Zoho also answers errors with HTTP 200: `{"data":[{"code",...,"status":"error"}]}`.
-      const refused = zohoErrorOf(body, true);
-      if (refused) throw this.fromZoho(response.status, refused, `${prefixUrl}/${path}`);
-      if (body && Array.isArray(body.data) && body.data.some(isErrorEntry)) {
-        // Records and errors in one answer (not documented for reads): keep the records, say what was left out.
-        const errors = body.data.filter(isErrorEntry) as Array<{ code: string }>;
-        this.logger.log("warning", `Zoho answered ${describe(`${prefixUrl}/${path}`)} with ${errors.length} error entr${errors.length === 1 ? "y" : "ies"} among the records (${[...new Set(errors.map((e) => e.code))].join(", ")}); they are left out`);
-        body.data = body.data.filter((e) => !isErrorEntry(e));
-      }
-      return { status: response.status, body };
+      return await read(response, `${prefixUrl}/${path}`);
     } catch (error) {
       throw await this.toZohoError(error, options.signal);
     }
@@ -287,6 +325,22 @@ function parseJson(text: string, status: number): Record<string, unknown> | null
     /* reported below */
   }
   throw new ZohoError({ status, code: "INVALID_RESPONSE", message: "Zoho returned a response that is not valid JSON" });
+}
+
+function jsonOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
 }
 
 /** A request for logs: method and path only; query values (field lists, page tokens) would only add noise. */

@@ -43,6 +43,8 @@ const RESOLUTIONS: Record<string, string> = {
     "Check ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN, and that ZOHO_DC names the data center where the self-client was created.",
   REFRESH_RATE_LIMITED:
     "Zoho allows about 10 access tokens per 10 minutes per refresh token. Wait a few minutes before the next call.",
+  FILE_TOO_LARGE:
+    "The file is larger than this server hands to a client in one resource. Open it in Zoho CRM, or raise ZOHO_MAX_ATTACHMENT_BYTES if your MCP client can take it.",
   UNTRUSTED_API_DOMAIN:
     "The accounts server named an API host that is not Zoho's. Check ZOHO_ACCOUNTS_URL and ZOHO_DC; if your org really uses another API host, set ZOHO_API_DOMAIN to it.",
   ACCESS_TOKEN_EXPIRED:

@@ -32,7 +32,14 @@ const REFUSALS = new Set(["OAUTH_SCOPE_MISMATCH", "NO_PERMISSION", "AUTHORIZATIO
 const REFUSAL_TTL_MS = 60_000;
 
 /**
- * Per-key cache of metadata answers. Concurrent askers share one request (the promise is stored
+ * Most entries one metadata cache keeps (one per module name asked). An org has a few dozen modules;
+ * names that do not exist are remembered too (as refusals), so without a bound a client probing
+ * names would grow the process without end. The least recently used entry goes first.
+ */
+export const METADATA_CACHE_ENTRIES = 256;
+
+/**
+ * Per-key cache of metadata answers, bounded (LRU, METADATA_CACHE_ENTRIES). Concurrent askers share one request (the promise is stored
  * before it settles). A refusal is remembered for a minute, so a server without the metadata scope
  * does not pay a failing request on every call; any other failure (timeout, 5xx) is forgotten at
  * once and the next caller asks again.
@@ -41,15 +48,30 @@ class MetadataCache<T> {
   private readonly entries = new Map<string, { expires: number; value: Promise<T> }>();
   requests = 0;
 
-  constructor(private readonly load: (key: string) => Promise<T>) {}
+  constructor(
+    private readonly load: (key: string) => Promise<T>,
+    private readonly maxEntries = METADATA_CACHE_ENTRIES,
+  ) {}
+
+  /** Entries held now (at most maxEntries). */
+  get size(): number {
+    return this.entries.size;
+  }
 
   get(key: string): Promise<T> {
     const hit = this.entries.get(key);
-    if (hit && Date.now() < hit.expires) return hit.value;
+    if (hit && Date.now() < hit.expires) {
+      // Most recently used goes last: a Map iterates in insertion order, so the first key is the LRU one.
+      this.entries.delete(key);
+      this.entries.set(key, hit);
+      return hit.value;
+    }
     this.requests++;
     // Not tied to one caller's AbortSignal: the answer is shared with every later caller.
     const entry = { expires: Date.now() + TTL_MS, value: this.load(key) };
+    this.entries.delete(key);
     this.entries.set(key, entry);
+    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
     entry.value.catch((error: unknown) => {
       if (this.entries.get(key) !== entry) return;
       if (error instanceof ZohoError && REFUSALS.has(error.code)) entry.expires = Date.now() + REFUSAL_TTL_MS;
@@ -63,13 +85,21 @@ class MetadataCache<T> {
 export class RelatedListCatalog {
   private readonly cache: MetadataCache<RelatedListMeta[]>;
 
-  constructor(private readonly client: ZohoClient) {
-    this.cache = new MetadataCache((module) => this.fetch(module));
+  constructor(
+    private readonly client: ZohoClient,
+    maxEntries = METADATA_CACHE_ENTRIES,
+  ) {
+    this.cache = new MetadataCache((module) => this.fetch(module), maxEntries);
   }
 
   /** Requests sent to the Related List Metadata API so far. */
   get requests(): number {
     return this.cache.requests;
+  }
+
+  /** Modules whose lists are cached now (bounded by METADATA_CACHE_ENTRIES). */
+  get cached(): number {
+    return this.cache.size;
   }
 
   lists(moduleApiName: string): Promise<RelatedListMeta[]> {
@@ -128,6 +158,11 @@ export class FieldCatalog {
 
   get requests(): number {
     return this.cache.requests + this.columns.requests;
+  }
+
+  /** Entries cached now, fields and columns together (each bounded by METADATA_CACHE_ENTRIES). */
+  get cached(): number {
+    return this.cache.size + this.columns.size;
   }
 
   fields(moduleApiName: string): Promise<FieldMeta[]> {

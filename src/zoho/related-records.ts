@@ -1,4 +1,5 @@
 import { crmPath, type ZohoClient } from "./client.js";
+import { getEmailsPage, isEmailsList, walkEmails } from "./emails.js";
 import { ZohoError } from "./errors.js";
 
 export type ZohoRecord = Record<string, unknown> & { id: string };
@@ -23,9 +24,15 @@ export interface RelatedPage {
   records: ZohoRecord[];
   more_records: boolean;
   next_page_token: string | null;
+  /** Zoho's token for the page before this one (info.previous_page_token), or null. */
+  previous_page_token: string | null;
+  /** When Zoho's page tokens of this answer expire (info.page_token_expiry, Zoho's time format), or null. */
+  page_token_expiry: string | null;
   /** HTTP 304: nothing changed since If-Modified-Since. */
   not_modified: boolean;
 }
+
+const NO_TOKENS = { next_page_token: null, previous_page_token: null, page_token_expiry: null };
 
 /** Past this position Zoho serves records by page_token only (DISCRETE_PAGINATION_LIMIT_EXCEEDED). */
 export const DISCRETE_LIMIT = 2000;
@@ -33,6 +40,8 @@ export const MAX_PER_PAGE = 200;
 
 /** One request of Get Related Records. 204 is an empty page, 304 is "not modified": neither fails. */
 export async function getRelatedRecordsPage(client: ZohoClient, q: RelatedQuery, signal?: AbortSignal): Promise<RelatedPage> {
+  // Emails have an API of their own behind the same URL form: records under `Emails`, paged by index.
+  if (isEmailsList(q.related_list_api_name)) return getEmailsPage(client, q, signal);
   const path = crmPath({ apiName: q.module_api_name }, { recordId: q.record_id }, { apiName: q.related_list_api_name });
   const { status, body } = await client.get(path, {
     signal,
@@ -48,8 +57,8 @@ export async function getRelatedRecordsPage(client: ZohoClient, q: RelatedQuery,
     },
     headers: { "If-Modified-Since": q.if_modified_since },
   });
-  if (status === 304) return { records: [], more_records: false, next_page_token: null, not_modified: true };
-  if (!body) return { records: [], more_records: false, next_page_token: null, not_modified: false };
+  if (status === 304) return { records: [], more_records: false, ...NO_TOKENS, not_modified: true };
+  if (!body) return { records: [], more_records: false, ...NO_TOKENS, not_modified: false };
   const data = body.data;
   const info = (body.info ?? {}) as Record<string, unknown>;
   if (!Array.isArray(data)) {
@@ -58,9 +67,15 @@ export async function getRelatedRecordsPage(client: ZohoClient, q: RelatedQuery,
   return {
     records: data as ZohoRecord[],
     more_records: info.more_records === true,
-    next_page_token: typeof info.next_page_token === "string" && info.next_page_token ? info.next_page_token : null,
+    next_page_token: nonEmpty(info.next_page_token),
+    previous_page_token: nonEmpty(info.previous_page_token),
+    page_token_expiry: nonEmpty(info.page_token_expiry),
     not_modified: false,
   };
+}
+
+function nonEmpty(value: unknown): string | null {
+  return typeof value === "string" && value ? value : null;
 }
 
 export interface WalkPlan {
@@ -88,6 +103,8 @@ export interface WalkResult {
   more_records: boolean;
   /** Continue from here with page_token (same fields, per_page, sort and filters); null at the end, or when the walk cut a numbered page short. */
   next_page_token: string | null;
+  previous_page_token: string | null;
+  page_token_expiry: string | null;
   not_modified: boolean;
   /** Records the walk fetched but left out to honour max_records. */
   truncated: boolean;
@@ -109,6 +126,7 @@ export interface WalkOptions {
 
 /** Auto-pagination: fetch until max_records or the end of the list, within Zoho's rules. */
 export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult> {
+  if (isEmailsList(q.related_list_api_name)) return walkEmails(client, q, opts);
   const { maxRecords, signal } = opts;
   const plan = planWalk(maxRecords);
   const base: RelatedQuery = { ...q, page: undefined, page_token: undefined, per_page: plan.perPage };
@@ -187,6 +205,8 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
     records: truncated ? all.slice(0, maxRecords) : all,
     more_records: truncated || last.more_records,
     next_page_token: truncated ? null : last.next_page_token,
+    previous_page_token: last.previous_page_token,
+    page_token_expiry: last.page_token_expiry,
     not_modified: first.not_modified,
     truncated,
     resume,

@@ -2,7 +2,7 @@
 // on 127.0.0.1 through the real server: config, token manager, ky client, tools, MCP SDK client.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { CallToolResult, ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.js";
 import { Logger } from "../../src/log.js";
@@ -26,6 +26,7 @@ afterAll(async () => {
 interface Server {
   deps: ToolDeps;
   call(name: string, args: Record<string, unknown>): Promise<CallToolResult>;
+  readResource(uri: string): Promise<ReadResourceResult>;
   close(): Promise<void>;
 }
 let open: Server | undefined;
@@ -55,6 +56,7 @@ async function server(env: Record<string, string> = {}): Promise<Server> {
   open = {
     deps,
     call: async (name, args) => (await client.callTool({ name, arguments: args })) as CallToolResult,
+    readResource: (uri) => client.readResource({ uri }),
     close: async () => {
       await client.close();
       await mcp.close();
@@ -165,6 +167,131 @@ describe("token answers", () => {
     // Five more calls ask the accounts server nothing: each ask could extend Zoho's block.
     for (let i = 0; i < 5; i++) expect(text(await s.call("get_related_records", args))).toContain("REFRESH_RATE_LIMITED");
     expect(replay.requests.filter((q) => q.path === "/oauth/v2/token")).toHaveLength(1);
+  });
+});
+
+const ACCOUNT = "4876876000000391004";
+const CONTACT = "4876876000000624001";
+const DEAL = "4876876000000633001";
+const links = (r: CallToolResult) => r.content.filter((c) => c.type === "resource_link").map((c) => (c as { uri: string }).uri);
+
+describe("answers of Get Related Records and its neighbours", () => {
+  it("related-list metadata: list_related_lists names each list with its module", async () => {
+    const s = await server();
+    serve("/crm/v7/settings/related_lists", "related-lists-metadata");
+    const r = await s.call("list_related_lists", { module_api_name: "Leads" });
+    expect(r.isError, text(r)).toBeFalsy();
+    const lists = (r.structuredContent as { related_lists: Array<{ api_name: string; module: string | null }> }).related_lists;
+    expect(lists.map((l) => [l.api_name, l.module])).toEqual([
+      ["Notes", "Notes"], ["Attachments", "Attachments"], ["Activities_Chronological_View", null], ["Emails", "Emails"], ["Stage_History", null],
+    ]);
+    expect(replay.requests.find((q) => q.path === "/crm/v7/settings/related_lists")?.query).toEqual({ module: "Leads" });
+  });
+
+  it("Contacts of an Account: rows in the fields' order, links to Get Record", async () => {
+    const s = await server();
+    serve(`/crm/v7/Accounts/${ACCOUNT}/Contacts`, "related-contacts");
+    const r = await s.call("get_related_records", { module_api_name: "Accounts", record_id: ACCOUNT, related_list_api_name: "Contacts", fields: ["Full_Name", "Email", "Phone"] });
+    expect(text(r).split("\n").slice(0, 3)).toEqual([
+      `Contacts of Accounts ${ACCOUNT}: 2 records. Columns: id | Full_Name | Email | Phone`,
+      "4876876000000624001 | Kris Marrier | kris.marrier@king.example | 555-555-5555",
+      "4876876000000624013 | Sage Wieser | sage.wieser@truhlar.example",
+    ]);
+    expect(links(r)).toEqual(["zohocrm://records/Contacts/4876876000000624001", "zohocrm://records/Contacts/4876876000000624013"]);
+    expect(replay.requests.find((q) => q.path.endsWith("/Contacts"))?.query).toMatchObject({ fields: "Full_Name,Email,Phone" });
+  });
+
+  it("Deals of a Contact", async () => {
+    const s = await server();
+    serve(`/crm/v7/Contacts/${CONTACT}/Deals`, "related-deals");
+    const r = await s.call("get_related_records", { module_api_name: "Contacts", record_id: CONTACT, related_list_api_name: "Deals", fields: ["Deal_Name", "Stage", "Amount"] });
+    expect(text(r).split("\n")[1]).toBe("4876876000000633001 | Benton Renewal | Qualification | 12500.5");
+    expect((r.structuredContent as { records: unknown[] }).records).toEqual((fixture("related-deals").body as { data: unknown[] }).data);
+  });
+
+  it("open activities: each row in its own $module, What_Id by name, $se_module kept", async () => {
+    const s = await server();
+    serve(`/crm/v7/Accounts/${ACCOUNT}/Activities_Chronological_View`, "activities-open");
+    const r = await s.call("get_open_activities", { module_api_name: "Accounts", record_id: ACCOUNT, fields: ["Subject", "What_Id", "Due_Date"] });
+    expect(text(r).split("\n").slice(1, 3)).toEqual([
+      "4876876000000636019 [Calls] Subject: Demo follow-up · What_Id: Zylker Logistics",
+      "4876876000000636031 [Tasks] Subject: Send the proposal · What_Id: Zylker Logistics · Due_Date: 2026-06-27",
+    ]);
+    expect(links(r)).toEqual(["zohocrm://records/Calls/4876876000000636019", "zohocrm://records/Tasks/4876876000000636031"]);
+    expect((r.structuredContent as { records: Array<Record<string, unknown>> }).records[0]).toMatchObject({ $se_module: "Accounts", $module: "Calls" });
+  });
+
+  it("Emails: records under Emails, identified by message_id, with links under the parent; the link reads View Email", async () => {
+    const s = await server();
+    serve(`/crm/v7/Leads/${LEAD}/Emails`, "emails-list");
+    const r = await s.call("get_related_records", { module_api_name: "Leads", record_id: LEAD, related_list_api_name: "Emails" });
+    expect(r.isError, text(r)).toBeFalsy();
+    const id = "5d6c4b3a2f1e0d9c8b7a69584736251403f2e1d0c9b8a79685746352413f2e1d";
+    expect(text(r).split("\n")[1]).toBe(`${id.slice(0, 12)}… | Proposal for the Q3 rollout | patricia.boyle@zylker.example | 2026-03-09T09:02:45+05:30 | opened / 2026-03-09T09:30:00+05:30 / 2026-03-09T09:30:00+05:30`);
+    expect(links(r)).toEqual([`zohocrm://records/Leads/${LEAD}/Emails/${id}`]);
+    serve(`/crm/v7/Leads/${LEAD}/Emails/${id}`, "email-single");
+    const read = await s.readResource(`zohocrm://records/Leads/${LEAD}/Emails/${id}`);
+    expect(JSON.parse((read.contents[0] as { text: string }).text)).toEqual((fixture("email-single").body as { Emails: unknown[] }).Emails[0]);
+  });
+
+  it("Attachments: links under the parent; the link is the file, with Zoho's content type", async () => {
+    const s = await server();
+    serve(`/crm/v7/Deals/${DEAL}/Attachments`, "attachments-list");
+    const r = await s.call("get_related_records", { module_api_name: "Deals", record_id: DEAL, related_list_api_name: "Attachments", fields: ["File_Name", "Size"] });
+    expect(text(r).split("\n")[1]).toBe("4876876000000640001 | proposal.pdf | 46");
+    expect(links(r)).toEqual([`zohocrm://records/Deals/${DEAL}/Attachments/4876876000000640001`]);
+    serve(`/crm/v7/Deals/${DEAL}/Attachments/4876876000000640001`, "attachment-file");
+    const read = await s.readResource(`zohocrm://records/Deals/${DEAL}/Attachments/4876876000000640001`);
+    const file = read.contents[0] as { mimeType: string; blob: string };
+    expect(file.mimeType).toBe("application/pdf");
+    expect(file.blob).toBe(fixture("attachment-file").bodyBase64);
+  });
+
+  it("204: zero records, not an error", async () => {
+    const s = await server();
+    serve(NOTES_PATH, "empty-204");
+    const r = await s.call("get_related_records", { module_api_name: "Leads", record_id: LEAD, related_list_api_name: "Notes", fields: ["Note_Title"] });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ count: 0, records: [], more_records: false, not_modified: false });
+    expect(text(r)).toContain("No related records.");
+  });
+
+  it("304: nothing changed since the given time, not an error", async () => {
+    const s = await server();
+    serve(NOTES_PATH, "not-modified-304");
+    const since = "2026-03-01T00:00:00+05:30";
+    const r = await s.call("get_related_records", { module_api_name: "Leads", record_id: LEAD, related_list_api_name: "Notes", fields: ["Note_Title"], if_modified_since: since });
+    expect(r.isError).toBeFalsy();
+    expect(r.structuredContent).toMatchObject({ count: 0, not_modified: true });
+    expect(text(r)).toContain(`Nothing changed since ${since} (HTTP 304).`);
+    expect(replay.requests.find((q) => q.path === NOTES_PATH)?.headers["if-modified-since"]).toBeDefined();
+  });
+
+  it("fields metadata: the default fields come from it when the list names none", async () => {
+    const s = await server();
+    serve("/crm/v7/settings/fields", "fields-metadata");
+    serve(NOTES_PATH, "related-notes");
+    const r = await s.call("get_related_records", { module_api_name: "Leads", record_id: LEAD, related_list_api_name: "Notes" });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect((r.structuredContent as { fields: string[] }).fields).toEqual(["Note_Title", "Note_Content", "Owner", "Created_Time", "Modified_Time"]);
+    expect(replay.requests.find((q) => q.path === NOTES_PATH)?.query.fields).toBe("Note_Title,Note_Content,Owner,Created_Time,Modified_Time");
+  });
+
+  it("Get Record: a record link reads the record", async () => {
+    const s = await server();
+    serve("/crm/v7/Notes/4876876000001017003", "record-note");
+    const read = await s.readResource("zohocrm://records/Notes/4876876000001017003");
+    const record = JSON.parse((read.contents[0] as { text: string }).text) as Record<string, unknown>;
+    expect(record).toMatchObject({ id: "4876876000001017003", Note_Title: "Call back on Tuesday", Note_Content: "Budget confirmed." });
+    expect(record).not.toHaveProperty("Is_Record_Duplicate"); // nulls dropped
+  });
+
+  it("paging fields: next_page_token, previous_page_token and page_token_expiry passed on; the expiry in the text", async () => {
+    const s = await server();
+    serve(NOTES_PATH, "related-notes-paged");
+    const r = await s.call("get_related_records", { module_api_name: "Leads", record_id: LEAD, related_list_api_name: "Notes", fields: ["Note_Title"], per_page: 1, page_token: "7xa01ee1c7f4x" });
+    expect(r.structuredContent).toMatchObject({ next_page_token: "c8582xx9e7c2", previous_page_token: "7xa01ee1c7f4", page_token_expiry: "2026-03-15T10:22:31+05:30", more_records: true });
+    expect(text(r)).toContain('call again with page_token="c8582xx9e7c2" (valid until 2026-03-15T10:22:31+05:30)');
   });
 });
 

@@ -1,0 +1,67 @@
+import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { SUB_LISTS, type SubList } from "../format/links.js";
+import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
+import { ZohoError } from "../zoho/errors.js";
+import { invalidResourceUri } from "./advice.js";
+
+export const SUB_RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}/{related_list_api_name}/{related_record_id}";
+
+/** Zoho's message ids are long hex strings; anything path-safe of that kind is let through. */
+const MESSAGE_ID = /^[A-Za-z0-9._-]{1,256}$/;
+
+/**
+ * Records Zoho serves only under their parent (CONTRACT "Sub-record links"):
+ * `.../Attachments/{attachment_id}` is the file itself (`GET /crm/v7/{module}/{id}/Attachments/{attachment_id}`),
+ * a blob with Zoho's content type, refused above ZOHO_MAX_ATTACHMENT_BYTES;
+ * `.../Emails/{message_id}` is the email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`), as JSON.
+ */
+export function registerSubRecordResource(
+  server: McpServer,
+  client: ZohoClient,
+  maxAttachmentBytes: number,
+  completeModule: (typed: string | undefined) => Promise<string[]>,
+): void {
+  server.registerResource(
+    "zoho_sub_record",
+    new ResourceTemplate(SUB_RECORD_URI_TEMPLATE, {
+      list: undefined,
+      complete: { module_api_name: completeModule, related_list_api_name: (typed) => SUB_LISTS.filter((l) => l.toLowerCase().startsWith((typed ?? "").toLowerCase())) },
+    }),
+    {
+      title: "Zoho CRM attachment or email",
+      description: `An attachment (the file, up to ${maxAttachmentBytes} bytes) or an email of a Zoho CRM record, read under the record: related_list_api_name is Attachments or Emails.`,
+    },
+    async (uri, variables, extra) => {
+      const module = String(variables.module_api_name ?? "");
+      const id = String(variables.record_id ?? "");
+      const list = String(variables.related_list_api_name ?? "");
+      let sub: string;
+      try {
+        sub = decodeURIComponent(String(variables.related_record_id ?? ""));
+      } catch {
+        sub = "";
+      }
+      // Bad input is JSON-RPC -32602 with the advice, as for the record template.
+      if (!API_NAME.test(module)) throw invalidResourceUri(uri.href, "module_api_name must be a module API name: letters, digits and _ only");
+      if (!RECORD_ID.test(id)) throw invalidResourceUri(uri.href, "record_id must be a Zoho record id: digits only");
+      if (!SUB_LISTS.includes(list as SubList)) {
+        throw invalidResourceUri(uri.href, "related_list_api_name must be Attachments or Emails (records Zoho serves only under their parent)");
+      }
+      try {
+        if (list === "Attachments") {
+          if (!RECORD_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an attachment id: digits only");
+          const file = await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal: extra.signal });
+          return { contents: [{ uri: uri.href, mimeType: file.contentType, blob: Buffer.from(file.bytes).toString("base64"), ...(file.fileName ? { _meta: { fileName: file.fileName } } : {}) }] };
+        }
+        if (!MESSAGE_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an email's message_id");
+        const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal: extra.signal });
+        const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
+        if (!email) throw new Error(`email ${sub} of ${module} record ${id} was not found`);
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(email, null, 1) }] };
+      } catch (error) {
+        // Resource reads have no isError result: the error's text is what the client shows.
+        throw error instanceof ZohoError ? new Error(error.render()) : error;
+      }
+    },
+  );
+}

@@ -1,0 +1,100 @@
+// Emails, Attachments and lists without a Get Record endpoint, against the demo CRM over HTTP:
+// the answer shapes of Zoho's Emails API, sub-record links under the parent, the file itself.
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { DEMO } from "../src/demo/seed.js";
+import { startHarness, type Harness } from "./helpers.js";
+
+const lead = { module_api_name: "Leads", record_id: DEMO.leadId };
+const deal = { module_api_name: "Deals", record_id: DEMO.dealId };
+const uris = (r: { content: Array<{ type: string }> }) => r.content.filter((c) => c.type === "resource_link").map((c) => (c as unknown as { uri: string }).uri);
+
+describe("Emails, Attachments, lists without records of their own", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+
+  test("the Emails list reads Zoho's Emails answer: records under Emails, each identified by message_id", async () => {
+    h.crm.resetStats();
+    const r = await h.call("get_related_records", { ...lead, related_list_api_name: "Emails" });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    const s = r.structuredContent as { records: Array<Record<string, unknown>>; count: number; more_records: boolean; next_page_token: string | null };
+    expect(s.count).toBe(3);
+    expect(s.records.map((e) => e.id)).toEqual([...DEMO.leadEmailIds]);
+    expect(s.records.map((e) => e.message_id)).toEqual([...DEMO.leadEmailIds]);
+    expect(s.more_records).toBe(false);
+    const lines = h.text(r).split("\n");
+    expect(lines[0]).toBe(`Emails of Leads ${DEMO.leadId}: 3 records. Columns: id | subject | from | sent_time | status`);
+    // The 64-character message_id is cut in the row; the whole id is in structuredContent and the link.
+    expect(lines[1]).toBe(`${DEMO.leadEmailIds[0].slice(0, 12)}… | Re: Pricing call next week | brian.dylan@zylker-logistics.com | 2026-03-14T10:18:02+05:30 | received`);
+    expect(uris(r)).toEqual(DEMO.leadEmailIds.map((id) => `zohocrm://records/Leads/${DEMO.leadId}/Emails/${id}`));
+    // Zoho's Emails API takes no fields, page or per_page: none is sent.
+    const sent = h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails"));
+    expect(sent.map((q) => q.query)).toEqual([{}]);
+  });
+
+  test("an email link reads the email itself, content included", async () => {
+    const read = await h.client.readResource({ uri: `zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[1]}` });
+    const content = read.contents[0] as { mimeType: string; text: string };
+    expect(content.mimeType).toBe("application/json");
+    const email = JSON.parse(content.text) as Record<string, unknown>;
+    expect(email).toMatchObject({ message_id: DEMO.leadEmailIds[1], subject: "SOC 2 report and integration guide" });
+    expect(email.content).toBe("<div>Hi Brian,<br>As promised, our SOC 2 Type II report and the integration guide are attached.<br>Patricia</div>");
+  });
+
+  test("parameters the Emails API does not take are refused before any request, naming them", async () => {
+    h.crm.resetStats();
+    const r = await h.call("get_related_records", { ...lead, related_list_api_name: "Emails", sort_by: "Created_Time", per_page: 5 });
+    expect(h.text(r)).toBe(
+      "Invalid input: per_page, sort_by: the Emails list does not take these parameters (Zoho's Get Emails API pages ten emails at a time by index; pass the previous result's next_page_token as page_token)",
+    );
+    expect(h.crm.stats.crmRequests).toBe(0);
+  });
+
+  test("an attachment link is the file itself: a blob with Zoho's content type", async () => {
+    const list = await h.call("get_related_records", { ...deal, related_list_api_name: "Attachments" });
+    expect(uris(list)).toEqual([...DEMO.dealAttachmentIds].reverse().map((id) => `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${id}`));
+    const pdf = (await h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` })).contents[0] as { mimeType: string; blob: string };
+    expect(pdf.mimeType).toBe("application/pdf");
+    const bytes = Buffer.from(pdf.blob, "base64");
+    expect(bytes.subarray(0, 8).toString("latin1")).toBe("%PDF-1.4");
+    expect(bytes.subarray(-6).toString("latin1")).toBe("%%EOF\n");
+    const csv = (await h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[1]}` })).contents[0] as { mimeType: string; blob: string };
+    expect(csv.mimeType).toBe("text/csv");
+    expect(Buffer.from(csv.blob, "base64").toString("utf8")).toBe("tier,vehicles,price_per_vehicle_usd\nStarter,1-50,18\nGrowth,51-500,15\nFleet,501+,12\n");
+  });
+
+  test("a sub-record link of another list, or a bad id, is refused naming the part", async () => {
+    await expect(h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Notes/1` })).rejects.toThrow(/Notes\/1: related_list_api_name must be Attachments or Emails \(records Zoho serves only under their parent\)/);
+    await expect(h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/x1` })).rejects.toThrow(/Attachments\/x1: related_record_id must be an attachment id: digits only/);
+  });
+
+  test("a list with no module of its own (Stage_History) gets no links, and the text says why once", async () => {
+    const r = await h.call("get_related_records", { ...deal, related_list_api_name: "Stage_History", fields: ["Stage", "Probability"] });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    expect((r.structuredContent as { count: number }).count).toBe(3);
+    expect(uris(r)).toEqual([]);
+    const why = "Stage_History records have no links: Zoho has no Get Record endpoint for them (the list has no module of its own).";
+    expect(h.text(r).split("\n").filter((l) => l.includes(why))).toEqual([why]);
+  });
+});
+
+describe("attachment size cap", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { ZOHO_MAX_ATTACHMENT_BYTES: "100" } });
+  });
+  afterAll(() => h.close());
+
+  test("above ZOHO_MAX_ATTACHMENT_BYTES: a clear error naming the size and the cap", async () => {
+    const uri = `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}`;
+    const error = await h.client.readResource({ uri }).then(() => undefined, (e: unknown) => e as Error);
+    expect(error?.message).toMatch(/Zoho error FILE_TOO_LARGE \(HTTP 200\): the file is \d+ bytes, above the 100-byte cap \(ZOHO_MAX_ATTACHMENT_BYTES\)/);
+    const size = Number(/the file is (\d+) bytes/.exec(error!.message)?.[1]);
+    expect(size).toBeGreaterThan(100);
+    // The CSV (83 bytes) is under the cap.
+    const csv = (await h.client.readResource({ uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[1]}` })).contents[0] as { blob: string };
+    expect(Buffer.from(csv.blob, "base64")).toHaveLength(83);
+  });
+});
