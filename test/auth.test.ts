@@ -113,6 +113,7 @@ describe("scope hints use Zoho's scope names", () => {
     ["/crm/v7/Price_Books/1/Products", "ZohoCRM.modules.pricebooks.READ and ZohoCRM.modules.products.READ"],
     ["/crm/v7/Projects_X/1/Contacts", "ZohoCRM.modules.custom.READ and ZohoCRM.modules.contacts.READ"],
     ["/crm/v7/Leads/1/Notes", "ZohoCRM.modules.leads.READ and ZohoCRM.modules.notes.READ"],
+    ["/crm/v7/Contacts/1/Emails", "ZohoCRM.modules.contacts.READ and ZohoCRM.modules.emails.READ"],
     ["/crm/v7/Leads/1/Leads", "ZohoCRM.modules.leads.READ, then"],
     ["/crm/v7/Deals/1", "ZohoCRM.modules.deals.READ, then"],
   ])("%s", (path, scopes) => {

@@ -66,6 +66,8 @@ const MODULE_SCOPES: Record<string, string> = {
   Products: "products", Vendors: "vendors", Price_Books: "pricebooks", Quotes: "quotes",
   Sales_Orders: "salesorders", Purchase_Orders: "purchaseorders", Invoices: "invoices", Notes: "notes",
   Appointments__s: "appointments", Appointments_Rescheduled_History__s: "appointments_rescheduled_history", Services__s: "services",
+  // Not a module, but the Emails list needs its own scope (Zoho's get-email-rel-list page).
+  Emails: "emails",
 };
 
 /** The module part of ZohoCRM.modules.{name}.READ for a module API name. */
