@@ -99,7 +99,7 @@ describe("README.md and docs/", () => {
       for (const line of split(text(page)).code) {
         // What follows the bin's name (`zoho-crm-related-mcp` or its .js path) on the same line.
         for (const m of line.matchAll(/zoho-crm-related-mcp(?:\.js)?((?:\s+(?:--?[a-z][\w-]*|setup|doctor)(?:[ =][\w./:][\w./:-]*)?)+)/g)) {
-          for (const word of m[1]!.matchAll(/(--?[a-z][\w-]*|\bsetup\b|\bdoctor\b)/g)) shown.add(word[1]!);
+          for (const word of m[1]!.matchAll(/(?<=\s)(--?[a-z][\w-]*|setup\b|doctor\b)/g)) shown.add(word[1]!);
         }
       }
     }

@@ -1,21 +1,27 @@
 // `zoho-crm-related-mcp doctor`: checks the configuration a client would start the server with (the
 // same ZOHO_* environment), one line per check with ✓ or ✗ and the fix, before a tool call fails
 // with the same cause. Not serving: it writes to stdout. Exit 0 only when every required check passes.
+import { homedir } from "node:os";
 import { parseArgs } from "node:util";
 import { ConfigError, DATA_CENTERS, demoRequested, loadConfig, secretsOf, type Config } from "../config.js";
 import { Logger, redact, registerSecret } from "../log.js";
 import { crmPath, ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
 import { loadKy } from "../zoho/ky.js";
+import { CLIENT_LABELS, configPath, existingEntry, type ClientName } from "./clients.js";
 
-export const DOCTOR_USAGE = `zoho-crm-related-mcp doctor [--demo]
+export const DOCTOR_USAGE = `zoho-crm-related-mcp doctor [--demo | --client NAME [--name NAME] [--config-file FILE]]
 
   Checks the configuration a client would start the server with (the ZOHO_* environment): settings,
   accounts server, token refresh, data center, API domain, each scope the tools use, and one
   related-records call. One line per check, ✓ or ✗ with the fix. Exit 0 when every required check
   passes, 1 otherwise.
 
-  --demo      check against the built-in demo CRM (what --demo serves)
+  --demo              check against the built-in demo CRM (what --demo serves)
+  --client NAME       check the env of the server entry in that client's configuration instead:
+                      claude-desktop, claude-code, cursor, vscode (what setup writes)
+  --name NAME         the entry's name (default zoho-crm)
+  --config-file FILE  read this file instead of the client's usual one
 `;
 
 interface Check {
@@ -34,7 +40,10 @@ const PROBE_MODULES = ["Leads", "Accounts", "Contacts", "Deals"] as const;
 export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.env, write: (text: string) => void = (t) => void process.stdout.write(t)): Promise<number> {
   let flags;
   try {
-    flags = parseArgs({ args: argv, options: { demo: { type: "boolean" }, help: { type: "boolean", short: "h" } } }).values;
+    flags = parseArgs({
+      args: argv,
+      options: { demo: { type: "boolean" }, client: { type: "string" }, name: { type: "string" }, "config-file": { type: "string" }, help: { type: "boolean", short: "h" } },
+    }).values;
   } catch (error) {
     write(`${(error as Error).message}\n${DOCTOR_USAGE}`);
     return 2;
@@ -42,6 +51,16 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
   if (flags.help) {
     write(DOCTOR_USAGE);
     return 0;
+  }
+
+  if (flags.client !== undefined) {
+    const entry = clientEntryEnv(flags.client, flags.name ?? "zoho-crm", flags["config-file"]);
+    if (typeof entry === "string") {
+      write(`✗ settings: ${entry}\n    fix: run \`zoho-crm-related-mcp setup\`, or name the entry with --name\n`);
+      return 1;
+    }
+    write(`Checking the "${flags.name ?? "zoho-crm"}" entry of ${entry.file}\n`);
+    env = entry.env;
   }
 
   const checks: Check[] = [];
@@ -201,6 +220,23 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
   } finally {
     await closeDemo().catch(() => undefined);
   }
+}
+
+/** The env a client starts the server with, from its configuration file; or why it cannot be read. */
+function clientEntryEnv(client: string, name: string, file: string | undefined): { file: string; env: NodeJS.ProcessEnv } | string {
+  if (!(client in CLIENT_LABELS)) return `--client must be one of ${Object.keys(CLIENT_LABELS).join(", ")}`;
+  const path = file ?? configPath(client as ClientName, process.platform, process.env, homedir());
+  let entry: unknown;
+  try {
+    entry = existingEntry(path, client as ClientName, name);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  if (entry === undefined) return `${path} has no server named ${name}`;
+  const env = (entry as { env?: unknown }).env;
+  if (!env || typeof env !== "object") return `the ${name} entry of ${path} has no env`;
+  // Only what the entry sets: a client starts the server with little else (never this shell's ZOHO_*).
+  return { file: path, env: Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as NodeJS.ProcessEnv };
 }
 
 const SCOPE_FIX =

@@ -249,7 +249,8 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
     if (error instanceof ClientConfigError) throw new SetupError(`${error.message}. Run setup again with --client print and add the entry by hand.`);
     throw error;
   }
-  say(`Restart ${CLIENT_LABELS[chosen].replace(/ \(.*\)$/, "")} to load it. \`zoho-crm-related-mcp doctor\` checks the same settings from a terminal.`);
+  const check = `zoho-crm-related-mcp doctor --client ${chosen}${flags["config-file"] ? ` --config-file ${file}` : ""}${name === "zoho-crm" ? "" : ` --name ${name}`}`;
+  say(`Restart ${CLIENT_LABELS[chosen].replace(/ \(.*\)$/, "")} to load it. \`${check}\` checks that entry from a terminal.`);
   return 0;
 }
 

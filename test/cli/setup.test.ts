@@ -124,9 +124,15 @@ describe("setup with flags (scripts)", () => {
     expect(JSON.parse(readFileSync(join(tmp, backups[0]!), "utf8"))).toEqual(before);
     expect(out).toContain(`; the previous file is ${join(tmp, backups[0]!)}`);
 
-    // The server entry it wrote is a configuration doctor accepts.
+    // doctor reads the entry setup wrote, as the client will start the server, and passes it.
     let report = "";
-    expect(await doctor([], after.mcpServers["zoho-crm"].env, (t) => void (report += t))).toBe(0);
+    expect(await doctor(["--client", "cursor", "--config-file", file], {}, (t) => void (report += t))).toBe(0);
+    expect(report).toMatch(new RegExp(`^Checking the "zoho-crm" entry of ${file}\n✓ settings: self-client ${CANARY.clientId.replace(".", "\\.")}, EU data center, production\n`));
+    expectNoSecrets(report, crm.issuedAccessTokens());
+
+    let missing = "";
+    expect(await doctor(["--client", "cursor", "--config-file", file, "--name", "nope"], {}, (t) => void (missing += t))).toBe(1);
+    expect(missing).toBe(`✗ settings: ${file} has no server named nope\n    fix: run \`zoho-crm-related-mcp setup\`, or name the entry with --name\n`);
   });
 
   it("does not replace an existing entry without --yes; does with it", async () => {
