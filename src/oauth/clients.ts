@@ -167,6 +167,11 @@ for (const [net, prefix] of [
 ] as const) FORBIDDEN_V6.addSubnet(net, prefix, "ipv6");
 
 export function isForbiddenAddress(address: string): boolean {
+  const mapped = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (mapped) {
+    const v4 = mapped[1] ?? [mapped[2]!, mapped[3]!].flatMap((h) => [parseInt(h, 16) >> 8, parseInt(h, 16) & 255]).join(".");
+    return isForbiddenAddress(v4);
+  }
   const family = isIP(address);
   if (family === 4) return FORBIDDEN_V4.check(address, "ipv4");
   if (family !== 6) return true;
