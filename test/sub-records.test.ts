@@ -98,3 +98,68 @@ describe("attachment size cap", () => {
     expect(Buffer.from(csv.blob, "base64")).toHaveLength(83);
   });
 });
+
+describe("the overview links like the tools do, and shares ZOHO_MAX_RECORDS with Emails too", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ env: { ZOHO_MAX_RECORDS: "40" } });
+  });
+  afterAll(() => h.close());
+
+  test("a deal's overview: attachment links under the deal, no Stage_History links and why, once", async () => {
+    const r = await h.call("get_related_overview", { ...deal, related_lists: ["Attachments", "Stage_History"] });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    expect(uris(r)).toEqual([...DEMO.dealAttachmentIds].reverse().map((id) => `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${id}`));
+    const why = "Stage_History records have no links: Zoho has no Get Record endpoint for them (the list has no module of its own).";
+    expect(h.text(r).split("\n").filter((l) => l === why)).toHaveLength(1);
+  });
+
+  test("Emails answer ten per call whatever is asked: with a share below ten the overview skips them and says why", async () => {
+    h.crm.resetStats();
+    // The demo lead has 7 lists read (one is scheduled for deletion): floor(40 / 7) = 5 records each.
+    const r = await h.call("get_related_overview", lead);
+    const emails = (r.structuredContent as { related_lists: Array<{ api_name: string; status: string; error?: string }> }).related_lists.find((l) => l.api_name === "Emails");
+    expect(emails).toMatchObject({ status: "over_limit", error: "ZOHO_MAX_RECORDS (40) is spent by the other lists" });
+    expect(h.text(r)).toContain("Emails: skipped, ZOHO_MAX_RECORDS (40) is spent by the other lists");
+    const asked = h.crm.stats.requests.filter((q) => !q.path.includes("/settings/"));
+    expect(asked.some((q) => q.path.endsWith("/Emails"))).toBe(false);
+    expect(asked.map((q) => Number(q.query.per_page)).reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(40);
+  });
+});
+
+describe("Emails page by index, ten at a time", () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterAll(() => h.close());
+  const mass = { module_api_name: "Leads", record_id: DEMO.massImportLeadId, related_list_api_name: "Emails" };
+  const ids = (r: { structuredContent?: unknown }) => (r.structuredContent as { records: Array<{ id: string }> }).records.map((e) => e.id);
+
+  test("a walk follows next_index: 25 emails in three calls (index 1, 11, 21)", async () => {
+    h.crm.resetStats();
+    const all = await h.call("get_related_records", { ...mass, max_records: 100 });
+    expect(ids(all)).toHaveLength(25);
+    expect(new Set(ids(all)).size).toBe(25);
+    expect(h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails")).map((q) => q.query.index)).toEqual([undefined, "11", "21"]);
+    expect(all.structuredContent).toMatchObject({ more_records: false, next_page_token: null });
+  });
+
+  test("one page at a time: next_page_token carries Zoho's next_index, sent back as index", async () => {
+    const first = await h.call("get_related_records", { ...mass, max_records: 10 });
+    expect(first.structuredContent).toMatchObject({ count: 10, more_records: true, next_page_token: "11", previous_page_token: null, page_token_expiry: null });
+    h.crm.resetStats();
+    const second = await h.call("get_related_records", { ...mass, page_token: "11" });
+    expect(h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails")).map((q) => q.query)).toEqual([{ index: "11" }]);
+    expect(second.structuredContent).toMatchObject({ count: 10, next_page_token: "21", previous_page_token: "1" });
+    const all = ids(await h.call("get_related_records", { ...mass, max_records: 100 }));
+    expect([...ids(first), ...ids(second)]).toEqual(all.slice(0, 20));
+  });
+
+  test("a walk cut inside a page says how to go on from that page's index", async () => {
+    const cut = await h.call("get_related_records", { ...mass, max_records: 15 });
+    expect(ids(cut)).toHaveLength(15);
+    expect(cut.structuredContent).toMatchObject({ more_records: true, next_page_token: null, resume: { page_token: "11", skip: 5, per_page: 10 } });
+    expect(h.text(cut)).toContain('continue with page_token="11" and the same fields, per_page (10), sort and filters, skipping its first 5 records');
+  });
+});

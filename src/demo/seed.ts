@@ -2,6 +2,8 @@
 // names, times in 2026) so tests, the README and the demo tour can name records; the two big Note
 // lists are generated on first use from a seeded PRNG.
 
+import { createHash } from "node:crypto";
+
 /** One CRM record as the demo stores it: Zoho's JSON plus parsed times for sorting and filtering. */
 export interface DemoRecord {
   readonly module: string;
@@ -40,6 +42,8 @@ export const DEMO = {
   /** Lead "Mass Import Test": 2450 Notes (more than the 2000 reachable with `page`). */
   massImportLeadId: "4876876000000376112",
   massImportNoteCount: 2450,
+  /** ...and 25 emails: three calls of Zoho's Emails API, ten at a time. */
+  massImportEmailCount: 25,
   /** Account "Zylker Inc": 12 Contacts, 5 Deals, 3 Notes, activities; Cases/Invoices/Quotes fail, Social is hidden. */
   accountId: "4876876000000391004",
   accountName: "Zylker Inc",
@@ -353,7 +357,21 @@ function buildDemoData(): DemoData {
     from, to: [to], time: sentTime, sent_time: sentTime, thread_id: DEMO.leadEmailIds[i], status: [{ type: status }],
     has_attachment: false, has_thread_attachment: false, editable: false, mail_format: "html", reply_to: from,
   }));
-  const emails = new Map<string, ReadonlyArray<Record<string, unknown>>>([[`Leads/${DEMO.leadId}`, brianEmails]]);
+  // Lead "Mass Import Test": 25 generated emails, more than one call of Zoho's Emails API (ten) holds.
+  const massEmails = Array.from({ length: DEMO.massImportEmailCount }, (_, i) => {
+    const id = createHash("sha256").update(`mass-import-email-${i}`).digest("hex");
+    const sent = zohoTime(Date.parse("2026-03-01T09:00:00+05:30") - i * 86_400_000);
+    return {
+      cc: [], summary: null, owner: { name: amelia.name, id: amelia.id }, read: true, sent: true,
+      subject: `Import batch ${DEMO.massImportEmailCount - i} confirmation`, intent: null, sentiment_info: null, message_id: id, source: "crm_mail", emotion: null,
+      linked_record: { module: { api_name: "Leads", id: "4876876000000002175" }, name: "Mass Import Test", id: DEMO.massImportLeadId },
+      from: { user_name: amelia.name, email: amelia.email }, to: [{ user_name: "Mass Import Test", email: "import-test@zylker-demo.com" }],
+      time: sent, sent_time: sent, thread_id: id, status: [{ type: "sent" }], has_attachment: false, has_thread_attachment: false,
+      editable: false, mail_format: "html", reply_to: { user_name: amelia.name, email: amelia.email },
+      content: `<div>Batch ${DEMO.massImportEmailCount - i} imported.</div>`,
+    };
+  });
+  const emails = new Map<string, ReadonlyArray<Record<string, unknown>>>([[`Leads/${DEMO.leadId}`, brianEmails], [`Leads/${DEMO.massImportLeadId}`, massEmails]]);
 
   return {
     emails(module, id) {

@@ -96,6 +96,7 @@ describe("Zoho's error forms come out as its code, its message and what to do", 
     ["error-404-invalid-url-pattern", "Zoho error INVALID_URL_PATTERN (HTTP 404): Please check if the URL trying to access is a correct one"],
     ["error-404-invalid-url-pattern-in-data", "Zoho error INVALID_URL_PATTERN (HTTP 404): Please check if the URL trying to access is a correct one"],
     ["error-200-invalid-data-in-data", "Zoho error INVALID_DATA (HTTP 200): the related list name given seems to be invalid"],
+    ["error-200-no-permission", "Zoho error NO_PERMISSION (HTTP 200): permission denied to read related records"],
   ];
   it.each(cases)("%s", async (name, first) => {
     const s = await server();
