@@ -22,7 +22,7 @@ export const SERVER_VERSION = "0.1.0";
 export const RESULT_SIZE_META = "anthropic/maxResultSizeChars";
 
 const INSTRUCTIONS =
-  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each record comes with a zohocrm://records/{module}/{id} link to read it in full.";
+  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each printed record comes with a zohocrm://records/{module}/{id} link to read it in full.";
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 export function createDeps(config: Config, logger = new Logger()): ToolDeps {
@@ -67,14 +67,14 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
     const registered = server.registerTool(
       tool.name,
       {
-        title: tool.title,
+        // No `title`: the names read well as they are (clients show the name when there is none),
+        // and a title is paid for in every tools/list.
         description: tool.description,
         inputSchema: tool.inputSchema.meta(NO_SCHEMA_KEYWORD),
         // Published open and without `required` at the top: every field named there is always
-        // present (docs/results.md), a field added later breaks no client, and these lines are
+        // present (docs/tools.md), a field added later breaks no client, and these lines are
         // paid for in every tools/list. The SDK still checks each result against the full shape.
-        ...(tool.outputSchema ? { outputSchema: z.object(tool.outputSchema).meta({ ...NO_SCHEMA_KEYWORD, ...OPEN, required: undefined }) } : {}),
-        // The title is the tool's own `title` (spec 2025-06-18); repeating it here costs every tools/list.
+        ...(tool.outputSchema ? { outputSchema: z.object(tool.outputSchema).meta({ ...NO_SCHEMA_KEYWORD, ...OPEN }) } : {}),
         annotations: READ_ONLY,
         // Claude Code reads this from the tools/list entry and keeps a result up to it inline (its
         // own default is about 25,000 tokens; at most 500,000 characters): the budget we write to.

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "vitest";
 import { formatValue, recordLine, recordRow, resourceLink } from "../src/format/records.js";
-import { continueAt } from "../src/format/budget.js";
+import { TextBudget, continueAt } from "../src/format/budget.js";
+import { listRelatedLists } from "../src/tools/list-related-lists.js";
+import type { ToolDeps, ToolExtra } from "../src/tools/types.js";
 import { planWalk } from "../src/zoho/related-records.js";
 
 describe("formatValue: no null noise, lookups by name", () => {
@@ -95,6 +97,31 @@ describe("continueAt: the call that prints rows from record index `next` on", ()
     [2150, 150, [{ first: 2000, page_token: "t11" }, { first: 2200, page_token: "t12" }], 'page_token="t11", per_page=200, whose first 150 rows are printed already'],
   ] as const)("next %i, %i shown -> %s", (next, shown, pages, expected) => {
     expect(continueAt(next, shown, [...pages])).toBe(expected);
+  });
+});
+
+describe("TextBudget", () => {
+  test("takes rows while they fit, counting each link's uri and name; after the first refusal none", () => {
+    const budget = new TextBudget(100, 20);
+    const link = { type: "resource_link" as const, uri: "zohocrm://records/Notes/1", name: "1" };
+    expect(budget.take("x".repeat(30))).toBe(true); // 20 + 31
+    expect(budget.take("y".repeat(10), link)).toBe(true); // + 11 + 26 = 88
+    expect(budget.take("z".repeat(20))).toBe(false); // 109 > 100
+    expect(budget.take("")).toBe(false); // no gaps: a later short row is not printed either
+  });
+});
+
+describe("list_related_lists within the result budget", () => {
+  test("lines past ZOHO_RESULT_MAX_CHARS are counted, not printed; structuredContent has every list", async () => {
+    const lists = Array.from({ length: 120 }, (_, i) => ({ api_name: `Custom_List_${i}`, display_label: `Custom list number ${i}`, module: "Custom__c", type: "default", status: "visible", id: String(i) }));
+    const deps = { catalog: { lists: async () => lists }, config: { resultMaxChars: 2000 } } as unknown as ToolDeps;
+    const result = await listRelatedLists.handler({ module_api_name: "Leads" }, {} as ToolExtra, deps);
+    const text = (result.content[0] as { text: string }).text;
+    expect(text.length).toBeLessThanOrEqual(2000);
+    const printed = text.split("\n").filter((l) => l.startsWith("Custom_List_")).length;
+    expect(printed).toBeGreaterThan(10);
+    expect(text.split("\n").at(-1)).toBe(`${120 - printed} more not printed (ZOHO_RESULT_MAX_CHARS, 2000 characters): structuredContent.related_lists has all 120.`);
+    expect((result.structuredContent as { related_lists: unknown[] }).related_lists).toHaveLength(120);
   });
 });
 

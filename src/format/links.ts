@@ -1,6 +1,6 @@
 import type { ResourceLink } from "@modelcontextprotocol/sdk/types.js";
 import type { ZohoRecord } from "../zoho/related-records.js";
-import { moduleOf, resourceLink } from "./records.js";
+import { moduleOf, resourceLink, shownId } from "./records.js";
 
 /**
  * Which link each record of a related list gets. Zoho serves most related records through Get
@@ -47,7 +47,9 @@ export function linkFor(record: ZohoRecord, plan: LinkPlan, parentModule: string
     case "record":
       return resourceLink(record, moduleOf(record, listModule));
     case "sub": {
-      const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id), name: record.id };
+      // Named as the row shows the id: a 64-character message_id paid twice (uri and name) per email is
+      // most of an overview's characters; the whole id is in the uri.
+      const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id), name: shownId(record.id) };
       // An email reads as JSON; an attachment as the file, whose type only the download says.
       if (plan.list === "Emails") link.mimeType = "application/json";
       return link;

@@ -44,7 +44,6 @@ const input = z.object({
 
 export const getRelatedOverview = defineTool({
   name: "get_related_overview",
-  title: "Get related overview",
   description: "Everything related to a Zoho CRM record in one call: each related list's count and first records.",
   inputSchema: input,
   budgeted: true,

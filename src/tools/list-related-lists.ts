@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TextBudget } from "../format/budget.js";
 import { OPEN, moduleApiName, nullableString } from "./schemas.js";
 import { defineTool } from "./types.js";
 
@@ -10,7 +11,6 @@ const STATUS_NOTES: Record<string, string> = {
 
 export const listRelatedLists = defineTool({
   name: "list_related_lists",
-  title: "List related lists",
   description:
     "The related lists of a Zoho CRM module: the related_list_api_name values get_related_records takes.",
   inputSchema: z.object({ module_api_name: moduleApiName }),
@@ -26,13 +26,20 @@ export const listRelatedLists = defineTool({
       }).meta(OPEN),
     ),
   },
-  handler: async (args, _extra, { catalog }) => {
+  handler: async (args, _extra, { catalog, config }) => {
     const lists = await catalog.lists(args.module_api_name);
     const lines = [`Related lists of ${args.module_api_name}: ${lists.length}`];
+    const budget = new TextBudget(config.resultMaxChars, lines[0]!.length + 200);
     for (const l of lists) {
       const name = l.display_label === l.api_name ? l.api_name : `${l.api_name} "${l.display_label}"`;
       const target = l.type === "grouped" ? "grouped: Calls, Tasks, Events" : (l.module ?? "no module");
-      lines.push(`${name} → ${target}${STATUS_NOTES[l.status] ?? (l.status === "visible" ? "" : ` [${l.status}]`)}`);
+      const line = `${name} → ${target}${STATUS_NOTES[l.status] ?? (l.status === "visible" ? "" : ` [${l.status}]`)}`;
+      if (!budget.take(line)) {
+        const left = lists.length - (lines.length - 1);
+        lines.push(`${left} more not printed (ZOHO_RESULT_MAX_CHARS, ${config.resultMaxChars} characters): structuredContent.related_lists has all ${lists.length}.`);
+        break;
+      }
+      lines.push(line);
     }
     return {
       content: [{ type: "text", text: lines.join("\n") }],

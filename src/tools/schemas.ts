@@ -162,11 +162,11 @@ export function pageBeyondLimit(perPage: number): string {
 }
 
 /**
- * Records as published: objects, each with its string id. Checked as a plain array only: the
+ * Records as published: objects, each with an id. Checked as a plain array only: the
  * server built them from Zoho's answer a moment ago, and a per-record check (which also copies
  * each record) cost the SDK 7-30 ms on a 2,000-record result for nothing it could find.
  */
-export const recordsOut = z.array(z.unknown()).meta({ items: { type: "object", properties: { id: { type: "string" } }, required: ["id"] } });
+export const recordsOut = z.array(z.unknown()).meta({ items: { type: "object", required: ["id"] } });
 
 /**
  * A nullable string as `anyOf` (string, null), not `type: ["string","null"]`, which single-type
@@ -199,5 +199,8 @@ export const relatedOutputShape = {
     .optional(),
 };
 
-/** Nested objects stay open too: `additionalProperties: false` would only cost characters. */
-export const OPEN = { additionalProperties: undefined } as unknown as Record<string, unknown>;
+/**
+ * Nested objects are published like the top level: open, and without `required` (their fields are
+ * always present, as the docs say); either keyword only costs characters in every tools/list.
+ */
+export const OPEN = { additionalProperties: undefined, required: undefined } as unknown as Record<string, unknown>;

@@ -21,7 +21,6 @@ export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** A tool as a plain definition: adding one is a new file and one line in tools/index.ts. */
 export interface ToolDefinition<In extends z.ZodObject = z.ZodObject> {
   name: string;
-  title: string;
   description: string;
   inputSchema: In;
   outputSchema?: z.ZodRawShape;
