@@ -123,10 +123,17 @@ for (const [net, prefix] of [
   ["0.0.0.0", 8], ["10.0.0.0", 8], ["100.64.0.0", 10], ["127.0.0.0", 8], ["169.254.0.0", 16], ["172.16.0.0", 12],
   ["192.0.0.0", 24], ["192.168.0.0", 16], ["198.18.0.0", 15], ["224.0.0.0", 4], ["240.0.0.0", 4],
 ] as const) FORBIDDEN.addSubnet(net, prefix, "ipv4");
-for (const [net, prefix] of [["::", 127], ["::ffff:0:0", 96], ["64:ff9b::", 96], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) FORBIDDEN.addSubnet(net, prefix, "ipv6");
+// No ::ffff:0:0/96 rule: BlockList checks IPv4 addresses against IPv6 rules as IPv4-mapped, so that
+// rule would refuse every IPv4 address. Mapped addresses are unwrapped and checked as IPv4 instead.
+for (const [net, prefix] of [["::", 127], ["64:ff9b::", 96], ["fc00::", 7], ["fe80::", 10], ["ff00::", 8]] as const) FORBIDDEN.addSubnet(net, prefix, "ipv6");
 FORBIDDEN.addAddress("::1", "ipv6");
 
 export function isForbiddenAddress(address: string): boolean {
+  const mapped = /^::ffff:(?:(\d+\.\d+\.\d+\.\d+)|([0-9a-f]{1,4}):([0-9a-f]{1,4}))$/i.exec(address);
+  if (mapped) {
+    const v4 = mapped[1] ?? [mapped[2]!, mapped[3]!].flatMap((h) => [parseInt(h, 16) >> 8, parseInt(h, 16) & 255]).join(".");
+    return isForbiddenAddress(v4);
+  }
   const family = isIP(address);
   return family === 0 || FORBIDDEN.check(address, family === 4 ? "ipv4" : "ipv6");
 }

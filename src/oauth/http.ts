@@ -167,7 +167,10 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   // Behind a reverse proxy on the same machine, the client's address (for the per-IP rate limits)
   // comes from X-Forwarded-For; from anywhere else that header is not believed.
   app.set("trust proxy", "loopback");
-  const limit = rateLimit === false ? { rateLimit: false as const } : {};
+  // Per client address. Above the SDK's defaults (50 token requests per 15 minutes, 20
+  // registrations an hour): Claude's and ChatGPT's servers exchange and refresh tokens for all their
+  // users from a few addresses, and one team would exhaust those.
+  const perAddress = (windowMinutes: number, max: number) => ({ rateLimit: rateLimit === false ? (false as const) : { windowMs: windowMinutes * 60_000, max } });
 
   const oauthMetadata = {
     ...createOAuthMetadata({ provider, issuerUrl: new URL(publicUrl) }),
@@ -189,10 +192,10 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   app.use("/.well-known/oauth-protected-resource/mcp", metadataHandler(protectedResource));
   app.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource));
   const form = express.urlencoded({ extended: false, limit: "64kb" });
-  app.use("/authorize", form, (req, res, next) => provider.checkAuthorizationRequest(req, res, next), authorizationHandler({ provider, ...limit }));
-  app.use("/token", form, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
-  app.use("/register", clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
-  app.use("/revoke", revocationHandler({ provider, ...limit }));
+  app.use("/authorize", form, (req, res, next) => provider.checkAuthorizationRequest(req, res, next), authorizationHandler({ provider, ...perAddress(15, 300) }));
+  app.use("/token", form, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...perAddress(15, 600) }));
+  app.use("/register", clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...perAddress(60, 100) }));
+  app.use("/revoke", revocationHandler({ provider, ...perAddress(15, 300) }));
   app.post(provider.consentPath, express.urlencoded({ extended: false, limit: "16kb" }), (req, res, next) => void provider.handleConsent(req, res).catch(next));
   app.get(provider.callbackPath, (req, res, next) => void provider.handleCallback(req, res).catch(next));
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not_found" }));
