@@ -148,6 +148,7 @@ describe("Emails page by index, ten at a time", () => {
   test("one page at a time: next_page_token carries Zoho's next_index, sent back as index", async () => {
     const first = await h.call("get_related_records", { ...mass, max_records: 10 });
     expect(first.structuredContent).toMatchObject({ count: 10, more_records: true, next_page_token: "11", previous_page_token: null, page_token_expiry: null });
+    expect(h.text(first)).toContain('continue with page_token="11".');
     h.crm.resetStats();
     const second = await h.call("get_related_records", { ...mass, page_token: "11" });
     expect(h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails")).map((q) => q.query)).toEqual([{ index: "11" }]);
@@ -160,6 +161,7 @@ describe("Emails page by index, ten at a time", () => {
     const cut = await h.call("get_related_records", { ...mass, max_records: 15 });
     expect(ids(cut)).toHaveLength(15);
     expect(cut.structuredContent).toMatchObject({ more_records: true, next_page_token: null, resume: { page_token: "11", skip: 5, per_page: 10 } });
-    expect(h.text(cut)).toContain('continue with page_token="11" and the same fields, per_page (10), sort and filters, skipping its first 5 records');
+    // Zoho's Emails API takes no per_page or sort: the advice names only the index to pass.
+    expect(h.text(cut)).toContain('Stopped at max_records (15); more records exist: raise max_records (up to 2000) or continue with page_token="11", skipping its first 5 records (the last ones of this answer).');
   });
 });

@@ -107,7 +107,7 @@ export async function runRelatedQuery(
     const start = onePage ? (args.page !== undefined ? (args.page - 1) * (perPageSent ?? MAX_PER_PAGE) : undefined) : 0;
     lines.push(leftOut(shown, result.records.length, config.resultMaxChars, start === undefined ? undefined : continueAt(start + shown, shown, result.pages)));
   }
-  lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords }));
+  lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords, emails: isEmailsList(relatedListApiName) }));
   if (links.kind === "none" && result.records.length) lines.push(links.why);
   content[0] = { type: "text", text: lines.join("\n") };
   return { content, structuredContent: structured };
@@ -141,8 +141,11 @@ function footer(o: {
   maxRecords: number;
   requested: number;
   cap: number;
+  /** The Emails list: Zoho's Emails API takes no per_page, sort or filters, so the advice names none. */
+  emails?: boolean;
 }): string {
   const { args, result } = o;
+  const same = (perPage: string) => (o.emails ? "" : ` and the same fields, ${perPage}sort and filters`);
   if (result.not_modified) return `Nothing changed since ${args.if_modified_since} (HTTP 304).`;
   const notes: string[] = [];
   if (!o.onePage && o.args.max_records !== undefined && o.requested > o.cap) notes.push(`max_records was lowered to ZOHO_MAX_RECORDS (${o.cap}).`);
@@ -152,14 +155,14 @@ function footer(o: {
   if (!result.more_records) {
     notes.push(result.records.length === 0 ? "No related records." : "That is all of them.");
   } else if (o.onePage) {
-    notes.push(token ? `More records: call again with${token} (same fields, per_page, sort and filters, no page).` : "More records exist.");
+    notes.push(token ? `More records: call again with${token}${o.emails ? "" : " (same fields, per_page, sort and filters, no page)"}.` : "More records exist.");
   } else {
     const raise = o.maxRecords < o.cap ? ` raise max_records (up to ${o.cap}) or` : "";
     const resume = result.resume;
     const next = token
-      ? ` continue with${token} and the same fields, per_page (${result.per_page}), sort and filters`
+      ? ` continue with${token}${same(`per_page (${result.per_page}), `)}`
       : resume
-        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"${expiry}` : `page=${resume.page}`} and the same fields, per_page (${result.per_page}), sort and filters, skipping its first ${resume.skip} records (the last ones of this answer)`
+        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"${expiry}` : `page=${resume.page}`}${same(`per_page (${result.per_page}), `)}, skipping its first ${resume.skip} records (the last ones of this answer)`
         : " narrow the request with ids or if_modified_since";
     notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${next}.`);
   }
