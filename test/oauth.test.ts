@@ -275,6 +275,67 @@ describe("per-user sign-in with the SDK's own client", () => {
   });
 });
 
+describe("the callback's other ends", () => {
+  let s: SignInServer;
+  beforeAll(async () => {
+    s = await startSignInServer();
+  });
+  afterAll(async () => {
+    await s.close();
+  });
+
+  it("a code Zoho refuses (invalid_code) ends at the client with access_denied naming it, never a stack trace", async () => {
+    const clientId = await register(s.origin);
+    const back = await signInWithBrowser(authorizeUrl(s.origin, clientId, pkce().challenge), {
+      tamperCallback: (url) => {
+        url.searchParams.set("code", "1000.not-a-code");
+        return url;
+      },
+    });
+    expect(back.origin + back.pathname).toBe("http://127.0.0.1:53682/callback");
+    expect([back.searchParams.get("error"), back.searchParams.get("error_description"), back.searchParams.get("state")]).toEqual(["access_denied", "Zoho refused the sign-in (invalid_code)", "st-123"]);
+  });
+
+  it("Zoho's redirect is only taken in the browser that gave consent (login CSRF)", async () => {
+    const clientId = await register(s.origin);
+    let callback: URL | undefined;
+    await signInWithBrowser(authorizeUrl(s.origin, clientId, pkce().challenge), {
+      tamperCallback: (url) => {
+        callback = new URL(url);
+        // The victim's browser never follows it: the flow stops here.
+        url.searchParams.set("state", "cut");
+        return url;
+      },
+    }).catch(() => undefined);
+    const tokenRequests = s.crm.stats.tokenRequests;
+    const elsewhere = await new Browser().get(callback!.href);
+    expect(elsewhere.status).toBe(403);
+    expect(elsewhere.headers.get("location")).toBeNull();
+    expect(s.crm.stats.tokenRequests).toBe(tokenRequests);
+  });
+
+  it("revoking an access token refuses it here at once and revokes the Zoho access token inside it for every replica", async () => {
+    const { clientId, access } = await rawSignIn(s.origin);
+    const call = (module: string) => ({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: "list_related_lists", arguments: { module_api_name: module } } });
+    expect(await (await mcpCall(s.mcpUrl, access, call("Deals"))).text()).not.toContain("INVALID_TOKEN");
+    const revocations = s.crm.stats.revocations;
+    const revoked = await fetch(`${s.origin}/revoke`, { method: "POST", body: new URLSearchParams({ client_id: clientId, token: access, token_type_hint: "access_token" }) });
+    expect(revoked.status).toBe(200);
+    expect(s.crm.stats.revocations).toBe(revocations + 1);
+    expect((await mcpCall(s.mcpUrl, access, call("Contacts"))).status).toBe(401);
+    // A replica that never saw the revocation still opens the token, but Zoho refuses what is inside.
+    const other = await startSignInServer({ secret: s.secret, publicUrl: s.origin, crm: s.crm });
+    try {
+      const atOther = await mcpCall(other.mcpUrl, access, call("Leads"));
+      expect(atOther.status).toBe(200);
+      expect(await atOther.text()).toContain("INVALID_TOKEN");
+      expect((await mcpCall(other.mcpUrl, access, call("Leads"))).status).toBe(401);
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe("two replicas and two users", () => {
   it("a replica with the same secret and MCP_PUBLIC_URL accepts the other's tokens; another secret does not", async () => {
     const secret = new Uint8Array(randomBytes(32));
