@@ -8,16 +8,33 @@ import { AsyncLocalStorage } from "node:async_hooks";
 export type Level = "debug" | "info" | "warning" | "error";
 
 const secrets = new Set<string>();
+/**
+ * Access tokens come and go (a new one every hour for as long as the process runs): only the
+ * newest are kept, since an expired one is worthless, and every log line is checked against each.
+ */
+const accessTokens = new Set<string>();
+export const MAX_REMEMBERED_ACCESS_TOKENS = 32;
 
-export function registerSecret(value: string | undefined): void {
+/** `kind`: "access-token" for short-lived tokens (bounded memory), else kept for the process's life. */
+export function registerSecret(value: string | undefined, kind: "secret" | "access-token" = "secret"): void {
   // Short values would redact ordinary words; real Zoho secrets are long.
-  if (value && value.length >= 8) secrets.add(value);
+  if (!value || value.length < 8) return;
+  if (kind === "secret") return void secrets.add(value);
+  accessTokens.delete(value);
+  accessTokens.add(value);
+  // A Set iterates in insertion order: the first one is the oldest.
+  if (accessTokens.size > MAX_REMEMBERED_ACCESS_TOKENS) accessTokens.delete(accessTokens.values().next().value!);
 }
 
 export function redact(text: string): string {
   let out = text;
-  for (const s of secrets) if (out.includes(s)) out = out.split(s).join("[redacted]");
+  for (const s of [...secrets, ...accessTokens]) if (out.includes(s)) out = out.split(s).join("[redacted]");
   return out;
+}
+
+/** How many values redact() checks (for the test that the count stays bounded). */
+export function rememberedSecretCount(): number {
+  return secrets.size + accessTokens.size;
 }
 
 export type LogSink = (level: Level, message: string) => void;

@@ -371,7 +371,7 @@ describe("against the demo CRM (refresh-token flow)", () => {
       return error!;
     };
     h.crm.resetStats();
-    const advice = "zohocrm://records/{module_api_name}/{record_id} reads one record, e.g. zohocrm://records/Leads/4876876000000376008 (the links tool results carry); a related list is read with get_related_records, not as a resource";
+    const advice = "zohocrm://records/{module_api_name}/{record_id} reads one record, e.g. zohocrm://records/Leads/4876876000000376008 (the links tool results carry); an attachment or email under its parent: zohocrm://records/{module_api_name}/{record_id}/Attachments/{attachment_id} or .../Emails/{message_id}; a related list is read with get_related_records, not as a resource";
     const badId = await refused("zohocrm://records/Notes/12a");
     expect(badId.code).toBe(-32602);
     expect(badId.message).toBe(`MCP error -32602: zohocrm://records/Notes/12a: record_id must be a Zoho record id: digits only. ${advice}`);

@@ -3,7 +3,7 @@ import { ErrorCode, McpError, ReadResourceRequestSchema, type ReadResourceResult
 
 /** What a zohocrm:// resource is, said wherever a read is refused: models try related lists as URIs. */
 export const RECORD_URI_ADVICE =
-  "zohocrm://records/{module_api_name}/{record_id} reads one record, e.g. zohocrm://records/Leads/4876876000000376008 (the links tool results carry); a related list is read with get_related_records, not as a resource";
+  "zohocrm://records/{module_api_name}/{record_id} reads one record, e.g. zohocrm://records/Leads/4876876000000376008 (the links tool results carry); an attachment or email under its parent: zohocrm://records/{module_api_name}/{record_id}/Attachments/{attachment_id} or .../Emails/{message_id}; a related list is read with get_related_records, not as a resource";
 
 /**
  * Invalid input to resources/read: JSON-RPC -32602 (invalid params), with the advice. A plain Error

@@ -155,7 +155,7 @@ export class TokenManager {
       this.refusal = { until: Date.now() + REFUSAL_COOLDOWN_MS, error: refused };
       throw refused;
     }
-    registerSecret(token);
+    registerSecret(token, "access-token");
 
     // Only a Zoho API host may receive the token: a wrong or tampered api_domain would get it.
     let apiDomain: string | undefined;
