@@ -38,9 +38,10 @@ export type PageRef = { first: number } & ({ page: number } | { page_token: stri
  * calls that each print about `shown` rows: a page whose first record is `next` when one exists
  * (page × per_page stays within record 2000), else the page holding it and how many of its first
  * rows were printed already. Past record 2000 only the page_token of the page holding it works.
+ * Emails pass a discrete limit of 0 and maxPerPage null: their pages are named by index only.
  */
-export function continueAt(next: number, shown: number, pages: PageRef[] = [], discreteLimit = 2000, maxPerPage = 200): string {
-  const size = Math.max(1, Math.min(maxPerPage, shown));
+export function continueAt(next: number, shown: number, pages: PageRef[] = [], discreteLimit = 2000, maxPerPage: number | null = 200): string {
+  const size = Math.max(1, Math.min(maxPerPage ?? 200, shown));
   if (next < discreteLimit) {
     // The largest page size up to `size` that makes `next` the first record of a page.
     let exact = 1;
@@ -57,5 +58,6 @@ export function continueAt(next: number, shown: number, pages: PageRef[] = [], d
   }
   const holder = [...pages].reverse().find((p) => p.first <= next && "page_token" in p);
   if (!holder || !("page_token" in holder)) return "";
-  return `page_token="${holder.page_token}", per_page=${maxPerPage}, whose first ${next - holder.first} rows are printed already`;
+  // maxPerPage null: a list whose pages have a fixed size (Emails), where per_page is not a parameter.
+  return `page_token="${holder.page_token}"${maxPerPage === null ? "" : `, per_page=${maxPerPage}`}, whose first ${next - holder.first} rows are printed already`;
 }

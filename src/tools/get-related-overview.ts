@@ -73,7 +73,8 @@ export const getRelatedOverview = defineTool({
     const share = Math.min(MAX_PER_PAGE, Math.floor(deps.config.maxRecords / Math.max(1, asked.length)));
     const read = await Promise.all(
       lists.map((list) => {
-        const overBudget = asked.includes(list) && (share < 1 ? asked.indexOf(list) >= deps.config.maxRecords : isEmailsList(list.api_name) && share < EMAILS_PER_CALL);
+        // Emails come ten at a time whatever is asked: below that share they would overrun the cap.
+        const overBudget = asked.includes(list) && ((isEmailsList(list.api_name) && share < EMAILS_PER_CALL) || (share < 1 && asked.indexOf(list) >= deps.config.maxRecords));
         return overBudget ? skipped(list, deps.config.maxRecords) : readList(args.module_api_name, args.record_id, list, perList, Math.max(1, share), extra, deps);
       }),
     );

@@ -3,7 +3,7 @@ import type { z } from "zod";
 import { TextBudget, continueAt } from "../format/budget.js";
 import { linkFor, linkPlan } from "../format/links.js";
 import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
-import { checkEmailsQuery, isEmailsList } from "../zoho/emails.js";
+import { EMAILS_PER_CALL, checkEmailsQuery, isEmailsList } from "../zoho/emails.js";
 import { InputError } from "../zoho/errors.js";
 import { DISCRETE_LIMIT, MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
@@ -31,7 +31,14 @@ export async function runRelatedQuery(
   if (args.per_page !== undefined && args.per_page > config.maxRecords) {
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
   }
-  if (isEmailsList(relatedListApiName)) checkEmailsQuery(args);
+  const emails = isEmailsList(relatedListApiName);
+  if (emails) {
+    checkEmailsQuery(args);
+    // Zoho's Emails API answers ten at a time, whatever one asks: a lower cap could not hold.
+    if (config.maxRecords < EMAILS_PER_CALL) {
+      throw new InputError(`related_list_api_name: Emails are read ${EMAILS_PER_CALL} at a time (Zoho's fixed page), more than ZOHO_MAX_RECORDS (${config.maxRecords}) lets one call fetch; raise ZOHO_MAX_RECORDS to ${EMAILS_PER_CALL} or more`);
+    }
+  }
   const onePage = args.page !== undefined || args.page_token !== undefined;
   // Zoho's own default page is 200 records: ask for fewer when the cap is lower.
   const perPageSent = args.per_page ?? (onePage && config.maxRecords < MAX_PER_PAGE ? config.maxRecords : undefined);
@@ -105,19 +112,21 @@ export async function runRelatedQuery(
   if (shown < result.records.length) {
     // Where the first row left out sits in the list: a walk starts at record 1, page k of p at (k - 1) × p.
     const start = onePage ? (args.page !== undefined ? (args.page - 1) * (perPageSent ?? MAX_PER_PAGE) : undefined) : 0;
-    lines.push(leftOut(shown, result.records.length, config.resultMaxChars, start === undefined ? undefined : continueAt(start + shown, shown, result.pages)));
+    // Emails are paged by index only (no page, per_page): a discrete limit of 0 names only an index.
+    const next = start === undefined ? undefined : emails ? continueAt(start + shown, shown, result.pages, 0, null) : continueAt(start + shown, shown, result.pages);
+    lines.push(leftOut(shown, result.records.length, config.resultMaxChars, next, emails));
   }
-  lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords, emails: isEmailsList(relatedListApiName) }));
+  lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords, emails }));
   if (links.kind === "none" && result.records.length) lines.push(links.why);
   content[0] = { type: "text", text: lines.join("\n") };
   return { content, structuredContent: structured };
 }
 
 /** The rows past the result budget: how many, where they are, and the call that prints them. */
-function leftOut(shown: number, total: number, limit: number, next: string | undefined): string {
+function leftOut(shown: number, total: number, limit: number, next: string | undefined, emails = false): string {
   const where = `Rows ${shown + 1}-${total} are not printed (ZOHO_RESULT_MAX_CHARS, ${limit} characters) but are in structuredContent.records.`;
   return next
-    ? `${where} To print them, call again with ${next} and the same fields, sort and filters.`
+    ? `${where} To print them, call again with ${next}${emails ? "" : " and the same fields, sort and filters"}.`
     : `${where} A page_token names a whole page (same per_page only), so raising ZOHO_RESULT_MAX_CHARS is the way to print them.`;
 }
 
@@ -157,14 +166,14 @@ function footer(o: {
   } else if (o.onePage) {
     notes.push(token ? `More records: call again with${token}${o.emails ? "" : " (same fields, per_page, sort and filters, no page)"}.` : "More records exist.");
   } else {
-    const raise = o.maxRecords < o.cap ? ` raise max_records (up to ${o.cap}) or` : "";
+    const ways: string[] = [];
+    if (o.maxRecords < o.cap) ways.push(`raise max_records (up to ${o.cap})`);
     const resume = result.resume;
-    const next = token
-      ? ` continue with${token}${same(`per_page (${result.per_page}), `)}`
-      : resume
-        ? ` continue with ${"page_token" in resume ? `page_token="${resume.page_token}"${expiry}` : `page=${resume.page}`}${same(`per_page (${result.per_page}), `)}, skipping its first ${resume.skip} records (the last ones of this answer)`
-        : " narrow the request with ids or if_modified_since";
-    notes.push(`Stopped at max_records (${o.maxRecords}); more records exist:${raise}${next}.`);
+    if (token) ways.push(`continue with${token}${same(`per_page (${result.per_page}), `)}`);
+    else if (resume) {
+      ways.push(`continue with ${"page_token" in resume ? `page_token="${resume.page_token}"${expiry}` : `page=${resume.page}`}${same(`per_page (${result.per_page}), `)}, skipping its first ${resume.skip} records (the last ones of this answer)`);
+    } else if (!o.emails) ways.push("narrow the request with ids or if_modified_since"); // the Emails API takes neither
+    notes.push(`Stopped at max_records (${o.maxRecords}); more records exist${ways.length ? `: ${ways.join(" or ")}` : ""}.`);
   }
   return notes.join(" ");
 }

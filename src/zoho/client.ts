@@ -109,7 +109,7 @@ export class ZohoClient {
       timeout: false,
       // The cap wraps each attempt, body included, so a retry's backoff holds no slot and a slow
       // body download still counts as in flight (which is what Zoho's concurrency limit counts).
-      fetch: (input, init) => this.limit(() => attemptFetch(config.timeoutMs, input as Request, init)),
+      fetch: (input, init) => this.limit(() => attemptFetch(config.timeoutMs, responseMaxBytes(config), input as Request, init)),
       throwHttpErrors: (status) => status !== 304,
       retry: {
         limit: 2,
@@ -176,7 +176,7 @@ export class ZohoClient {
    * bytes). A JSON answer in Zoho's error form is Zoho's error, whatever the status.
    */
   async getFile(path: string, maxBytes: number, options: RequestOptions = {}): Promise<ZohoFile> {
-    return this.send(path, options, async (response, url) => {
+    const file = this.send(path, options, async (response, url) => {
       const contentType = response.headers.get("content-type") ?? "application/octet-stream";
       const tooLarge = (size: number) =>
         new ZohoError({ status: response.status, code: "FILE_TOO_LARGE", message: `the file is ${size} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)` });
@@ -191,6 +191,11 @@ export class ZohoClient {
       const disposition = response.headers.get("content-disposition") ?? "";
       const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
       return { contentType, bytes, fileName: name ? safeDecode(name) : undefined };
+    });
+    // An answer past what the client reads of any answer (readCapped) is a file far above the cap.
+    return file.catch((error: unknown) => {
+      if (!(error instanceof ZohoError) || error.code !== "RESPONSE_TOO_LARGE") throw error;
+      throw new ZohoError({ status: error.status, code: "FILE_TOO_LARGE", message: `the file is more than ${responseMaxBytes(this.config)} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)` });
     });
   }
 
@@ -292,13 +297,13 @@ export class ZohoClient {
  * ky's retry policy (one retry after a timeout) applies unchanged. Statuses that may not carry a
  * body (204, 304) get none, as the Response constructor demands.
  */
-async function attemptFetch(timeoutMs: number, request: Request, init?: RequestInit): Promise<Response> {
+async function attemptFetch(timeoutMs: number, maxBytes: number, request: Request, init?: RequestInit): Promise<Response> {
   const timeout = new AbortController();
   const timer = setTimeout(() => timeout.abort(), timeoutMs);
   try {
     const response = await fetch(request, { ...init, signal: AbortSignal.any([request.signal, timeout.signal]) });
     const nullBody = response.status === 204 || response.status === 304;
-    const body = nullBody ? null : await response.arrayBuffer();
+    const body = nullBody ? null : await readCapped(response, maxBytes);
     return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
   } catch (error) {
     if (timeout.signal.aborted && !request.signal.aborted) throw new (await loadKy()).TimeoutError(request);
@@ -306,6 +311,47 @@ async function attemptFetch(timeoutMs: number, request: Request, init?: RequestI
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The most bytes one answer may hold in memory: the attachment cap, and never less than 16 MiB (a full page of wide records). */
+function responseMaxBytes(config: Config): number {
+  return Math.max(config.maxAttachmentBytes, 16 * 1024 * 1024);
+}
+
+/**
+ * The body, read up to `maxBytes`: a declared or streamed answer past it is cancelled at once and
+ * leaves as RESPONSE_TOO_LARGE (not retried), so a huge or endless answer cannot fill the memory.
+ */
+async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = (size: string) =>
+    new ZohoError({ status: response.status, code: "RESPONSE_TOO_LARGE", message: `Zoho's answer is ${size} bytes, more than the ${maxBytes} bytes this server reads of one answer` });
+  const declared = Number(response.headers.get("content-length") ?? NaN);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel().catch(() => undefined);
+    throw tooLarge(String(declared));
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (response.body) {
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > maxBytes) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge(`over ${maxBytes}`);
+      }
+      chunks.push(value);
+    }
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return bytes;
 }
 
 async function errorCode(response: Response): Promise<string | undefined> {
