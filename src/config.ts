@@ -65,8 +65,8 @@ export const DEFAULT_RESULT_MAX_CHARS = 24_000;
 
 /** Loopback hosts: the demo CRM and tests, where plain http carries nothing off the machine. */
 export function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+  const h = hostname.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
 }
 
 // Tokens and secrets travel to these URLs: plain http only where it cannot leave the machine.

@@ -100,6 +100,13 @@ describe("api_domain: only a Zoho API host may receive the access token", () => 
     expect(apiDomainAccepted("http://127.0.0.1:9", { accountsUrl: "https://accounts.zoho.com", apiDomain: "https://www.zohoapis.com", apiDomainPinned: false })).toBe(false);
   });
 
+  test("with ZOHO_API_DOMAIN pinned, the api_domain the accounts server names is not used, so it cannot fail the refresh", async () => {
+    const t = tokensFor(url, { ZOHO_API_DOMAIN: "https://www.zohoapis.eu" });
+    next = { status: 200, type: "application/json", body: JSON.stringify({ access_token: "1000.pinned.token", expires_in: 3600, api_domain: "https://evil.example.com" }) };
+    expect(await t.get()).toBe("1000.pinned.token");
+    expect(t.apiDomain).toBeUndefined();
+  });
+
   test("the pinned ZOHO_API_DOMAIN is accepted as named", () => {
     expect(apiDomainAccepted("https://crm.example.internal", { accountsUrl: "https://accounts.zoho.com", apiDomain: "https://crm.example.internal", apiDomainPinned: true })).toBe(true);
     expect(apiDomainAccepted("https://crm.example.internal", { accountsUrl: "https://accounts.zoho.com", apiDomain: "https://www.zohoapis.com", apiDomainPinned: false })).toBe(false);

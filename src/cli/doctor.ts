@@ -7,6 +7,7 @@ import { ConfigError, DATA_CENTERS, demoRequested, loadConfig, secretsOf, type C
 import { Logger, redact, registerSecret } from "../log.js";
 import { crmPath, ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
+import { SETUP_SCOPES } from "../zoho/grant.js";
 import { loadKy } from "../zoho/ky.js";
 import { CLIENT_LABELS, configPath, existingEntry, type ClientName } from "./clients.js";
 
@@ -240,7 +241,7 @@ function clientEntryEnv(client: string, name: string, file: string | undefined):
 }
 
 const SCOPE_FIX =
-  "generate a new code with the scopes `zoho-crm-related-mcp setup` prints (ZohoCRM.modules.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ) and set the new refresh token";
+  `generate a new code with the scopes \`zoho-crm-related-mcp setup\` prints (${SETUP_SCOPES}) and set the new refresh token`;
 
 function summary(checks: Check[], write: (text: string) => void): number {
   const failed = checks.filter((c) => c.ok === false && !c.optional).length;

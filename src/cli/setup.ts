@@ -9,18 +9,10 @@ import { ConfigError, DATA_CENTERS, apiDomainFor, loadConfig, type DataCenter, t
 import { Logger, redact } from "../log.js";
 import { ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
-import { exchangeGrantCode, type Grant } from "../zoho/grant.js";
+import { SETUP_SCOPES, exchangeGrantCode, type Grant } from "../zoho/grant.js";
 import { CLIENT_LABELS, ClientConfigError, configPath, existingEntry, launchCommand, serverEntry, serversKey, writeServer, type ClientName } from "./clients.js";
 
-/** What the tools need, then what setup itself reads to show whose CRM it reached. */
-export const SETUP_SCOPES = [
-  "ZohoCRM.modules.READ",
-  "ZohoCRM.settings.related_lists.READ",
-  "ZohoCRM.settings.fields.READ",
-  "ZohoCRM.settings.modules.READ",
-  "ZohoCRM.org.READ",
-  "ZohoCRM.users.READ",
-].join(",");
+export { SETUP_SCOPES };
 
 const TARGETS = ["claude-desktop", "claude-code", "cursor", "vscode", "print"] as const;
 type Target = ClientName | "print";

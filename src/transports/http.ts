@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
-import { ConfigError } from "../config.js";
+import { ConfigError, isLoopback } from "../config.js";
 import { registerSecret } from "../log.js";
 import { SERVER_NAME, SERVER_VERSION, buildServer } from "../server.js";
 import type { ToolDeps } from "../tools/types.js";
@@ -56,10 +56,8 @@ export interface HttpServerHandle {
   close(): Promise<void>;
 }
 
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h) || /^::ffff:127(\.\d{1,3}){3}$/.test(h);
-}
+/** One rule for "stays on this machine", shared with the settings (config.ts). */
+export { isLoopback };
 
 /** IPv6 literals need brackets inside a URL or a Host header. */
 function hostForUrl(host: string): string {

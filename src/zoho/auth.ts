@@ -159,7 +159,8 @@ export class TokenManager {
 
     // Only a Zoho API host may receive the token: a wrong or tampered api_domain would get it.
     let apiDomain: string | undefined;
-    if (typeof body.api_domain === "string" && body.api_domain) {
+    // A pinned ZOHO_API_DOMAIN (or sandbox/developer host) wins: the named host is never used then.
+    if (!this.config.apiDomainPinned && typeof body.api_domain === "string" && body.api_domain) {
       apiDomain = body.api_domain.replace(/\/+$/, "");
       if (!apiDomainAccepted(apiDomain, this.config)) {
         const refused = new ZohoError({

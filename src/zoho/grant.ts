@@ -3,6 +3,16 @@ import { ZohoError } from "./errors.js";
 import { loadKy } from "./ky.js";
 import { registerSecret } from "../log.js";
 
+/** What the tools need, then what setup itself reads to show whose CRM it reached. */
+export const SETUP_SCOPES = [
+  "ZohoCRM.modules.READ",
+  "ZohoCRM.settings.related_lists.READ",
+  "ZohoCRM.settings.fields.READ",
+  "ZohoCRM.settings.modules.READ",
+  "ZohoCRM.org.READ",
+  "ZohoCRM.users.READ",
+].join(",");
+
 /** What the accounts server hands back for a self-client's grant code. */
 export interface Grant {
   refreshToken: string;
