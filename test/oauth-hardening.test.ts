@@ -90,14 +90,14 @@ describe("/token and /register check what the SDK leaves to us", () => {
     }
   });
 
-  it("redirect URIs: an allowlist of https, loopback http and reverse-domain app schemes", async () => {
+  it("redirect URIs: an allowlist of https, loopback http, reverse-domain app schemes and Cursor's", async () => {
     const refused = ["ws://127.0.0.1/cb", "wss://example.com/cb", "view-source:https://example.com/", "filesystem:https://example.com/temporary/", "myapp:/callback", "http://example.com/cb", "http://127.0.0.1.nip.io/cb", "https://user:pw@example.com/cb", "javascript:alert(1)"];
     for (const uri of refused) {
       const response = await registerClient(s.origin, { redirect_uris: [uri] });
       expect(response.status, uri).toBe(400);
       expect(await response.json(), uri).toMatchObject({ error: "invalid_client_metadata" });
     }
-    for (const uri of ["https://app.example.com/cb", "http://localhost:8080/cb", "http://[::1]/cb", "com.example.app:/oauth2redirect", "cursor.anysphere://callback"]) {
+    for (const uri of ["https://app.example.com/cb", "http://localhost:8080/cb", "http://[::1]/cb", "com.example.app:/oauth2redirect", "cursor.anysphere://callback", "cursor://anysphere.cursor-mcp/oauth/callback"]) {
       expect((await registerClient(s.origin, { redirect_uris: [uri] })).status, uri).toBe(201);
     }
   });

@@ -34,6 +34,9 @@ const MAX_SEALED_METADATA = 6000;
 
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 
+/** Cursor signs in to MCP servers through cursor://anysphere.cursor-mcp/oauth/callback. */
+const DESKTOP_CLIENT_SCHEMES = new Set(["cursor:"]);
+
 /**
  * Redirect URIs a sign-in may end at, an allowlist: https; http on loopback only (RFC 8252 7.3);
  * or a native app's private-use scheme, which RFC 8252 7.1 says is a reverse domain name the app
@@ -51,6 +54,8 @@ export function checkRedirectUri(uri: string): void {
     throw new InvalidClientMetadataError(`redirect_uris: ${uri} must use https (http is only for localhost, 127.0.0.1 or [::1])`);
   }
   if (/^[a-z][a-z0-9+-]*(\.[a-z0-9+-]+)+:$/i.test(url.protocol)) return;
+  // Desktop MCP clients whose deep-link scheme predates that advice, named one by one.
+  if (DESKTOP_CLIENT_SCHEMES.has(url.protocol)) return;
   throw new InvalidClientMetadataError(`redirect_uris: ${uri} must use https, http on loopback, or an app's own scheme named as a reverse domain (com.example.app:/callback)`);
 }
 
