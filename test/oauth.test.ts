@@ -1,50 +1,15 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
 import { Sealer } from "../src/oauth/seal.js";
 import { CANARY } from "./helpers.js";
 import { Browser, TestOAuthProvider, connectSignedIn, formOf, signInWithBrowser, startSignInServer, type SignInServer } from "./oauth-helpers.js";
+import { REDIRECT, authorizeUrl, pkce, register, tokenRequest } from "./oauth-raw.js";
 
 const text = (r: CallToolResult) => r.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");
-
-/** Registers a public client by hand (what the SDK client does), for the tests that speak raw OAuth. */
-async function register(origin: string, redirectUri = "http://127.0.0.1:53682/callback"): Promise<string> {
-  const response = await fetch(`${origin}/register`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ redirect_uris: [redirectUri], client_name: "raw test client", token_endpoint_auth_method: "none" }),
-  });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { client_id: string }).client_id;
-}
-
-function pkce(): { verifier: string; challenge: string } {
-  const verifier = randomBytes(32).toString("base64url");
-  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
-}
-
-function authorizeUrl(origin: string, clientId: string, challenge: string, extra: Record<string, string> = {}): string {
-  const url = new URL(`${origin}/authorize`);
-  url.search = new URLSearchParams({
-    response_type: "code",
-    client_id: clientId,
-    redirect_uri: "http://127.0.0.1:53682/callback",
-    code_challenge: challenge,
-    code_challenge_method: "S256",
-    state: "st-123",
-    resource: `${origin}/mcp`,
-    ...extra,
-  }).toString();
-  return url.href;
-}
-
-async function tokenRequest(origin: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
-  const response = await fetch(`${origin}/token`, { method: "POST", body: new URLSearchParams(form) });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-}
 
 /** One raw sign-in up to tokens: register, authorize with PKCE, browser steps, code exchange. */
 async function rawSignIn(origin: string, user: "patricia" | "ravi" = "patricia"): Promise<{ clientId: string; access: string; refresh: string }> {
@@ -52,7 +17,7 @@ async function rawSignIn(origin: string, user: "patricia" | "ravi" = "patricia")
   const { verifier, challenge } = pkce();
   const back = await signInWithBrowser(authorizeUrl(origin, clientId, challenge), { user });
   const code = back.searchParams.get("code")!;
-  const { status, body } = await tokenRequest(origin, { grant_type: "authorization_code", client_id: clientId, code, code_verifier: verifier, redirect_uri: "http://127.0.0.1:53682/callback", resource: `${origin}/mcp` });
+  const { status, body } = await tokenRequest(origin, { grant_type: "authorization_code", client_id: clientId, code, code_verifier: verifier, redirect_uri: REDIRECT, resource: `${origin}/mcp` });
   expect(status, JSON.stringify(body)).toBe(200);
   return { clientId, access: String(body.access_token), refresh: String(body.refresh_token) };
 }
