@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withRequester } from "../src/oauth/client-documents.js";
 import { SealedClientsStore, fetchMetadataDocument, isForbiddenAddress } from "../src/oauth/clients.js";
 import { Sealer } from "../src/oauth/seal.js";
 import { signInWithBrowser, startSignInServer, type SignInServer } from "./oauth-helpers.js";
@@ -62,14 +63,14 @@ describe("metadata document fetches are bounded", () => {
     }
   });
 
-  it("at most metadataConcurrency fetches at once; beyond the queue a client is refused without a request", async () => {
+  it("fair shares: per requesting address, per document host and in all; past a share refused at once, without a request; a failure is remembered", async () => {
     let open = 0;
     let most = 0;
-    let seen = 0;
+    const seen: string[] = [];
     const waiting: Array<() => void> = [];
     const { server, origin } = await listen((req, res) => {
       open++;
-      seen++;
+      seen.push(req.url ?? "");
       most = Math.max(most, open);
       waiting.push(() => {
         open--;
@@ -77,16 +78,22 @@ describe("metadata document fetches are bounded", () => {
       });
     });
     try {
-      const store = new SealedClientsStore(new Sealer(new Uint8Array(randomBytes(32)), "http://127.0.0.1"), { allowLoopbackMetadata: true, metadataConcurrency: 3, metadataQueue: 5 });
-      const lookups = Array.from({ length: 12 }, (_, i) => store.getClient(`${origin}/client-${i}.json`));
-      // The four beyond 3 + 5 are refused at once.
-      await expect.poll(() => seen).toBe(3);
-      while (seen < 8 || waiting.length > 0) {
-        await expect.poll(() => waiting.length).toBeGreaterThan(0);
-        waiting.shift()!();
-      }
-      expect(await Promise.all(lookups)).toEqual(Array(12).fill(undefined));
-      expect([most, seen]).toEqual([3, 8]);
+      const store = new SealedClientsStore(new Sealer(new Uint8Array(randomBytes(32)), "http://127.0.0.1"), { allowLoopbackMetadata: true, metadataConcurrency: 5, metadataPerRequester: 2, metadataPerHost: 3 });
+      const from = (address: string, path: string) => withRequester(address, () => store.getClient(`${origin}/${path}`));
+      // One address: 2 fetches, the third refused at once. A second address: 1 more, then the host's 3 are used.
+      const lookups = [from("198.51.100.1", "a1.json"), from("198.51.100.1", "a2.json"), from("198.51.100.1", "a3.json"), from("203.0.113.2", "b1.json"), from("203.0.113.3", "c1.json")];
+      expect(await lookups[2]).toBeUndefined();
+      expect(await lookups[4]).toBeUndefined();
+      await expect.poll(() => seen.length).toBe(3);
+      // The same URL asked again while it is fetched shares that fetch.
+      const again = from("203.0.113.9", "a1.json");
+      while (waiting.length > 0) waiting.shift()!();
+      expect(await Promise.all([...lookups, again])).toEqual(Array(6).fill(undefined));
+      expect([most, seen.sort()]).toEqual([3, ["/a1.json", "/a2.json", "/b1.json"]]);
+      expect(store.documents.refusedForShare).toBe(2);
+      // A failed document is refused from memory for five minutes, whoever asks.
+      expect(await from("192.0.2.50", "a1.json")).toBeUndefined();
+      expect(seen).toHaveLength(3);
     } finally {
       server.close();
     }

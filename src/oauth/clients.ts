@@ -2,10 +2,10 @@ import { lookup } from "node:dns";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { BlockList, isIP, type LookupFunction } from "node:net";
-import pLimit, { type LimitFunction } from "p-limit";
 import type { OAuthRegisteredClientsStore } from "@modelcontextprotocol/sdk/server/auth/clients.js";
 import { InvalidClientMetadataError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 import { OAuthClientMetadataSchema, type OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { DOCUMENT_LIMITS, MetadataDocuments } from "./client-documents.js";
 import { displayName } from "./pages.js";
 import type { Sealer } from "./seal.js";
 
@@ -70,25 +70,32 @@ export interface ClientStoreOptions {
   /** The whole fetch of a metadata document, however the bytes trickle in. */
   metadataDeadlineMs?: number;
   metadataMaxBytes?: number;
-  /** Metadata documents fetched at once, and how many more may wait; beyond that a client is refused. */
+  /** Metadata documents fetched at once: in all, per requesting address, per document host (client-documents.ts). */
   metadataConcurrency?: number;
-  metadataQueue?: number;
+  metadataPerRequester?: number;
+  metadataPerHost?: number;
+  /** How long a fetched document is used before it is fetched again (default five minutes). */
+  metadataFreshMs?: number;
 }
 
 export class SealedClientsStore implements OAuthRegisteredClientsStore {
-  private readonly documents = new Map<string, { expires: number; client: Promise<OAuthClientInformationFull | undefined> }>();
-  /** Every fetch is a request some stranger's client_id made us send: a few at a time. */
-  private readonly fetches: LimitFunction;
+  /** Every fetch is a request some stranger's client_id made us send: fair shares, remembered failures. */
+  readonly documents: MetadataDocuments;
 
   constructor(
     private readonly sealer: Sealer,
-    private readonly options: ClientStoreOptions = {},
+    options: ClientStoreOptions = {},
   ) {
-    this.fetches = pLimit(options.metadataConcurrency ?? 4);
+    this.documents = new MetadataDocuments((url) => fetchMetadataDocument(url, options), {
+      total: options.metadataConcurrency ?? DOCUMENT_LIMITS.total,
+      perRequester: options.metadataPerRequester ?? DOCUMENT_LIMITS.perRequester,
+      perHost: options.metadataPerHost ?? DOCUMENT_LIMITS.perHost,
+      freshMs: options.metadataFreshMs ?? DOCUMENT_LIMITS.freshMs,
+    });
   }
 
   async getClient(clientId: string): Promise<OAuthClientInformationFull | undefined> {
-    if (/^https?:\/\//i.test(clientId)) return this.metadataDocument(clientId);
+    if (/^https?:\/\//i.test(clientId)) return this.documents.get(clientId);
     const sealed = await this.sealer.open<{ client: SealedClient }>("client", clientId);
     if (!sealed?.client) return undefined;
     const client = sealed.client;
@@ -139,22 +146,6 @@ export class SealedClientsStore implements OAuthRegisteredClientsStore {
     const full = await this.getClient(clientId);
     if (!full) throw new InvalidClientMetadataError("the client metadata is too large to register");
     return { ...full, grant_types: ["authorization_code", "refresh_token"], response_types: ["code"] };
-  }
-
-  /** A Client ID Metadata Document, cached for five minutes (failures for one). */
-  private metadataDocument(url: string): Promise<OAuthClientInformationFull | undefined> {
-    const hit = this.documents.get(url);
-    if (hit && hit.expires > Date.now()) return hit.client;
-    if (this.documents.size > 500) this.documents.clear();
-    // Too many waiting already: refused now (and not remembered), rather than queued without end.
-    if (this.fetches.pendingCount >= (this.options.metadataQueue ?? 16)) return Promise.resolve(undefined);
-    const client = this.fetches(() => fetchMetadataDocument(url, this.options)).catch(() => undefined);
-    const entry = { expires: Date.now() + 60_000, client };
-    this.documents.set(url, entry);
-    void client.then((c) => {
-      if (c) entry.expires = Date.now() + 5 * 60_000;
-    });
-    return client;
   }
 }
 

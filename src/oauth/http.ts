@@ -14,6 +14,7 @@ import { apiDomainAccepted } from "../zoho/auth.js";
 import { registerSecret, type Logger } from "../log.js";
 import { weakBase64Text, weakBytes } from "../secret-strength.js";
 import type { ToolDeps } from "../tools/types.js";
+import { withRequester } from "./client-documents.js";
 import type { ClientStoreOptions } from "./clients.js";
 import { ZohoSignInProvider, type VerifiedSignIn } from "./provider.js";
 import { Sealer } from "./seal.js";
@@ -285,10 +286,13 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   app.use("/.well-known/oauth-protected-resource/mcp", metadataHandler(protectedResource));
   app.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource));
   const form = express.urlencoded({ extended: false, limit: "64kb" });
-  app.use("/authorize", limiter(limits.authorize, quarter), form, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
-  app.use("/token", limiter(limits.tokenPerAddress, quarter), form, limiter(limits.token, quarter, clientKey), (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
+  // Metadata-document fetches are shared out per client address (client-documents.ts): the address
+  // travels with the request from here on. After the body is read: a stream's callbacks would lose it.
+  const requester: RequestHandler = (req, _res, next) => withRequester(ipKeyGenerator(req.ip ?? ""), next);
+  app.use("/authorize", limiter(limits.authorize, quarter), form, requester, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
+  app.use("/token", limiter(limits.tokenPerAddress, quarter), form, limiter(limits.token, quarter, clientKey), requester, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
   app.use("/register", limiter(limits.register, 60 * 60_000), clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
-  app.use("/revoke", limiter(limits.revoke, quarter), revocationHandler({ provider, ...limit }));
+  app.use("/revoke", limiter(limits.revoke, quarter), form, requester, revocationHandler({ provider, ...limit }));
   app.post(provider.consentPath, express.urlencoded({ extended: false, limit: "16kb" }), (req, res, next) => void provider.handleConsent(req, res).catch(next));
   app.get(provider.callbackPath, (req, res, next) => void provider.handleCallback(req, res).catch(next));
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not_found" }));

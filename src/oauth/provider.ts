@@ -340,6 +340,8 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const access: AccessClaims = { cid: clientId, ...signIn, jti: randomBytes(12).toString("base64url"), zat: zohoAccessToken, zexp: zohoExpiresAt };
     const refresh: RefreshClaims = { cid: clientId, ...signIn, gen, zrt: zohoRefreshToken };
     this.ledger.issued(signIn.sid, gen);
+    // A metadata-document client that got tokens is a known one: its document stays cached.
+    if (/^https?:\/\//i.test(clientId)) this.clientsStore.documents.prove(clientId);
     return {
       access_token: await this.sealer.seal("access", access, { ttlSeconds: ttl, audience: this.resource }),
       token_type: "Bearer",
