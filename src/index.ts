@@ -114,12 +114,15 @@ async function main(): Promise<void> {
   process.on("uncaughtException", (error) => logger.log("error", `uncaught exception: ${error.stack ?? error.message}`));
 
   if (http) {
-    const { startHttpServer, isLoopback } = await import("./transports/http.js");
+    const { startHttpServer } = await import("./transports/http.js");
     if (signInSettings) {
       const { SignInHttp } = await import("./oauth/http.js");
       http.signIn = new SignInHttp(config, logger, signInSettings);
-      // A reverse proxy on this machine may forward the public name as Host.
-      if (signInSettings.publicUrl && isLoopback(http.host)) http.allowedHosts = [...(http.allowedHosts ?? []), new URL(signInSettings.publicUrl).host.toLowerCase()];
+      // The public name is the Host clients (or a proxy forwarding it) send. On a loopback bind it
+      // joins the loopback names; on any other bind it is what makes Host checked at all: without
+      // it a DNS-rebinding page on the private network would reach /register, /authorize and the
+      // metadata fetches (review finding 11). MCP_ALLOWED_HOSTS adds other names.
+      if (signInSettings.publicUrl) http.allowedHosts = [...(http.allowedHosts ?? []), new URL(signInSettings.publicUrl).host.toLowerCase()];
     }
     const server = await startHttpServer(deps, http);
     stop = () => server.close();

@@ -107,9 +107,9 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
     registered.execution = undefined;
   }
   const completeModule = moduleNameCompleter(deps.modules);
-  registerRecordResource(server, deps.client, completeModule);
-  registerSubRecordResource(server, deps.client, deps.config.maxAttachmentBytes, completeModule);
-  adviseOnUnknownResources(server);
+  const record = registerRecordResource(server, deps.client, completeModule);
+  const subRecord = registerSubRecordResource(server, deps.client, deps.config.maxAttachmentBytes, completeModule);
+  adviseOnUnknownResources(server, [record, subRecord]);
   registerWhatsRelatedPrompt(server, completeModule);
 
   // Retries, refreshes and limits reach the client as logging notifications, once it has

@@ -107,10 +107,16 @@ describe("HTTP transport, in process", () => {
     const wrong = await fetch(http.url, { method: "POST", headers: { ...MCP_HEADERS, authorization: "Bearer wrong-token" }, body: PING });
     expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="zoho-crm-related-mcp", error="invalid_token", error_description="${expects}"`);
     // A client that goes looking for OAuth metadata anyway is told the same.
-    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server"]) {
+    for (const path of ["/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"]) {
       const discovery = await fetch(http.url.replace("/mcp", path));
       expect(discovery.status).toBe(404);
-      expect(((await discovery.json()) as { error: { message: string } }).error.message).toBe(`Not found: ${expects}`);
+      expect(await discovery.json()).toEqual({ error: "invalid_request", error_description: expects });
+    }
+    // And the endpoints a client falls back to without metadata, as the OAuth error it prints.
+    for (const [method, path] of [["POST", "/register"], ["GET", "/authorize"], ["POST", "/token"], ["POST", "/revoke"]]) {
+      const endpoint = await fetch(http.url.replace("/mcp", path!), { method, ...(method === "POST" ? { headers: { "content-type": "application/json" }, body: "{}" } : {}) });
+      expect([endpoint.status, endpoint.headers.get("content-type")], path).toEqual([400, "application/json"]);
+      expect(await endpoint.json()).toEqual({ error: "invalid_request", error_description: expects });
     }
   });
 
@@ -160,7 +166,7 @@ describe("HTTP transport, in process", () => {
     const stream = new ReadableStream({ pull: (c) => (sent++ < 12 ? c.enqueue(chunk) : c.close()) });
     const streamed = await fetch(http.url, { method: "POST", headers: auth, body: stream, duplex: "half" } as RequestInit);
     expect(streamed.status).toBe(413);
-  });
+  }, 20_000);
 
   it("refuses a foreign Origin and a foreign Host with 403; an allowed Origin passes", async () => {
     const auth = { ...MCP_HEADERS, authorization: `Bearer ${TOKEN}` };

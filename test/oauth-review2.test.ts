@@ -13,7 +13,7 @@ import { refreshAccessToken } from "../src/oauth/zoho-accounts.js";
 import { loadHttpOptions } from "../src/transports/http.js";
 import { ZohoClient } from "../src/zoho/client.js";
 import { CANARY } from "./helpers.js";
-import { connectSignedIn, startSignInServer, type SignInServer } from "./oauth-helpers.js";
+import { Browser, connectSignedIn, formOf, startSignInServer, type SignInServer } from "./oauth-helpers.js";
 import { REDIRECT, authorizeUrl, pkce, register, registerClient } from "./oauth-raw.js";
 
 /**
@@ -222,6 +222,32 @@ describe("finding 9: loose settings are refused, naming the setting", () => {
       expect(token.status).toBe(400);
       expect(await token.json()).toEqual({ error: "invalid_client_metadata", error_description: "response_types may only hold code (the implicit flow is not offered)" });
       expect((await registerClient(s.origin, { response_types: ["code"] })).status).toBe(201);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
+describe("finding 10: PKCE towards Zoho too", () => {
+  it("the way to Zoho carries an S256 challenge; a code caught on its way back is useless without the verifier, which only our sealed state holds", async () => {
+    const s = await startSignInServer();
+    try {
+      const browser = new Browser();
+      const consent = formOf(await (await browser.get(authorizeUrl(s.origin, await register(s.origin), pkce().challenge))).text());
+      const toZoho = new URL((await browser.post(new URL(consent.action, s.origin).href, { ...consent.fields, choice: "allow" })).headers.get("location")!);
+      expect(toZoho.searchParams.get("code_challenge_method")).toBe("S256");
+      expect(toZoho.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      // The verifier is nowhere in what the browser sees (the state is sealed).
+      expect(toZoho.href).not.toMatch(/code_verifier/);
+      const signInPage = formOf(await (await browser.get(toZoho.href)).text());
+      const back = new URL((await browser.post(new URL(signInPage.action, toZoho).href, { ...signInPage.fields, user: "patricia" })).headers.get("location")!);
+      const code = back.searchParams.get("code")!;
+      // Whoever catches the code, even with the client secret, gets nothing from Zoho without the verifier.
+      const stolen = await fetch(`${s.crm.url}/oauth/v2/token`, {
+        method: "POST",
+        body: new URLSearchParams({ grant_type: "authorization_code", client_id: CANARY.clientId, client_secret: CANARY.clientSecret, redirect_uri: `${s.origin}/oauth/callback`, code }),
+      });
+      expect(await stolen.json()).toEqual({ error: "invalid_code" });
     } finally {
       await s.close();
     }

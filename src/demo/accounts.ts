@@ -6,7 +6,7 @@
 //
 // Never write to stdout here: in demo mode the MCP server shares the process and stdout is JSON-RPC.
 
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DEMO } from "./seed.js";
 
@@ -43,6 +43,8 @@ interface PendingCode {
   clientId: string;
   redirectUri: string;
   expiresAt: number;
+  /** PKCE, which Zoho takes from server-based clients too (optional there): the S256 challenge, if one was sent. */
+  challenge: string | undefined;
 }
 
 const CODE_TTL_MS = 2 * 60_000;
@@ -64,6 +66,8 @@ export class DemoAccounts {
     if (clientId !== this.clientId) return page(res, 400, "Invalid client", "<p>The client_id is not registered with the demo accounts server.</p>");
     if (!/^https?:\/\//.test(redirectUri)) return page(res, 400, "Invalid redirect URI", "<p>redirect_uri must be an http(s) URL.</p>");
     if (params.get("response_type") !== "code") return page(res, 400, "Invalid request", "<p>response_type must be code.</p>");
+    const challenge = params.get("code_challenge") ?? undefined;
+    if (challenge !== undefined && params.get("code_challenge_method") !== "S256") return page(res, 400, "Invalid request", "<p>code_challenge_method must be S256 here.</p>");
 
     if (req.method !== "POST") return page(res, 200, "Sign in to Zoho CRM (demo)", signInForm(params));
 
@@ -74,7 +78,7 @@ export class DemoAccounts {
       target.searchParams.set("error", "access_denied");
     } else {
       const code = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
-      this.codes.set(code, { user: user as DemoSignInUserKey, clientId, redirectUri, expiresAt: Date.now() + CODE_TTL_MS });
+      this.codes.set(code, { user: user as DemoSignInUserKey, clientId, redirectUri, expiresAt: Date.now() + CODE_TTL_MS, challenge });
       target.searchParams.set("code", code);
     }
     // A multi-DC Zoho client gets these on every redirect: where the user's account lives.
@@ -91,6 +95,7 @@ export class DemoAccounts {
     if (!pending || pending.expiresAt < Date.now()) return { error: "invalid_code" };
     if (params.get("client_id") !== pending.clientId) return { error: "invalid_client" };
     if (params.get("redirect_uri") !== pending.redirectUri) return { error: "invalid_redirect_uri" };
+    if (pending.challenge !== undefined && createHash("sha256").update(params.get("code_verifier") ?? "").digest("base64url") !== pending.challenge) return { error: "invalid_code" };
     const refreshToken = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
     this.refreshTokens.set(refreshToken, pending.user);
     return { user: pending.user, refreshToken };
@@ -98,7 +103,7 @@ export class DemoAccounts {
 }
 
 function signInForm(params: URLSearchParams): string {
-  const hidden = ["client_id", "redirect_uri", "state", "scope", "response_type", "access_type", "prompt"]
+  const hidden = ["client_id", "redirect_uri", "state", "scope", "response_type", "access_type", "prompt", "code_challenge", "code_challenge_method"]
     .filter((name) => params.get(name) !== null)
     .map((name) => `<input type="hidden" name="${name}" value="${escapeHtml(params.get(name)!)}">`)
     .join("\n");

@@ -9,7 +9,7 @@ import { SealedClientsStore, type ClientStoreOptions } from "./clients.js";
 import { PAGE_HEADERS, consentPage, errorPage } from "./pages.js";
 import { SignInLedger } from "./ledger.js";
 import { Sealer, safeEqual } from "./seal.js";
-import { AccountsError, authorizationUrl, exchangeCode, refreshAccessToken, revokeToken, trustedAccountsServer, zohoErrorCode, type ZohoAccountsSettings } from "./zoho-accounts.js";
+import { AccountsError, authorizationUrl, exchangeCode, newCodeVerifier, refreshAccessToken, revokeToken, trustedAccountsServer, zohoErrorCode, type ZohoAccountsSettings } from "./zoho-accounts.js";
 
 /**
  * The authorization server: the SDK's handlers do the OAuth protocol (metadata, PKCE S256 check,
@@ -48,6 +48,8 @@ interface ConsentRequest extends Record<string, unknown> {
   /** Names the cookie that binds this request to the browser it started in, and its value. */
   flow: string;
   nonce: string;
+  /** On the way to Zoho: the PKCE verifier of our own authorization request there. */
+  zv?: string;
 }
 
 interface CodeClaims extends Record<string, unknown>, ZohoSignIn {
@@ -220,8 +222,9 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     // CSRF: the form only counts when posted from the browser the page was shown in.
     if (!this.flowCookieMatches(req, request)) return this.showError(res, 403, "Sign-in refused", "This page was not opened in this browser. Start again from your MCP client.");
     if (body.choice !== "allow") return this.finishWithError(res, request, "access_denied", "the user denied access");
-    const state = await this.sealer.seal("consent", { ...request, step: "zoho" }, { ttlSeconds: FLOW_TTL_S });
-    res.redirect(302, authorizationUrl(this.zoho, state));
+    const verifier = newCodeVerifier();
+    const state = await this.sealer.seal("consent", { ...request, step: "zoho", zv: verifier }, { ttlSeconds: FLOW_TTL_S });
+    res.redirect(302, authorizationUrl(this.zoho, state, verifier));
   }
 
   // ------------------------------------------------------------ /oauth/callback: Zoho's redirect
@@ -230,7 +233,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const query = new URLSearchParams(req.url.split("?")[1] ?? "");
     const stateText = query.get("state");
     const request = stateText ? await this.sealer.open<ConsentRequest>("consent", stateText) : undefined;
-    if (!request || request.step !== "zoho") return this.showError(res, 400, "This sign-in has expired", "Start again from your MCP client.");
+    if (!request || request.step !== "zoho" || !request.zv) return this.showError(res, 400, "This sign-in has expired", "Start again from your MCP client.");
     // Login CSRF: Zoho's answer is only taken in the browser that gave consent.
     if (!this.flowCookieMatches(req, request)) return this.showError(res, 403, "Sign-in refused", "This sign-in was started in another browser. Start again from your MCP client.");
     this.clearFlowCookie(res, request.flow);
@@ -248,7 +251,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
 
     let grant;
     try {
-      grant = await exchangeCode(this.zoho, accountsServer, code);
+      grant = await exchangeCode(this.zoho, accountsServer, code, request.zv ?? "");
     } catch (error) {
       const reason = error instanceof AccountsError ? error.code : "error";
       this.options.logger.log("warning", `sign-in failed at ${accountsServer}: ${reason}`);

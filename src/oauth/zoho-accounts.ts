@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from "node:crypto";
 import { DATA_CENTERS } from "../config.js";
 import { tokenLifetimeMs } from "../zoho/auth.js";
 import { loadKy } from "../zoho/ky.js";
@@ -57,7 +58,18 @@ export function zohoErrorCode(raw: string): string {
   return /^[A-Za-z][A-Za-z _]{0,39}$/.test(text) ? text : "unrecognised error";
 }
 
-export function authorizationUrl(settings: ZohoAccountsSettings, state: string): string {
+/** A PKCE verifier for the way to Zoho (RFC 7636: 43 to 128 characters; 32 random bytes give 43). */
+export function newCodeVerifier(): string {
+  return randomBytes(32).toString("base64url");
+}
+
+/**
+ * `verifier`: PKCE towards Zoho. Zoho's server-based flow takes it as an option ("optionally use
+ * the authorization code flow with PKCE ... recommended for server-based apps as well", its
+ * Server-based apps overview; the parameters as on its mobile-apps pages): a code caught on its
+ * way back is then useless without the verifier, which only our sealed state carries.
+ */
+export function authorizationUrl(settings: ZohoAccountsSettings, state: string, verifier: string): string {
   const url = new URL(`${settings.accountsUrl}/oauth/v2/auth`);
   url.search = new URLSearchParams({
     scope: ZOHO_SCOPES,
@@ -68,6 +80,8 @@ export function authorizationUrl(settings: ZohoAccountsSettings, state: string):
     // token is issued every time (Zoho gives one only with a consent).
     access_type: "offline",
     prompt: "consent",
+    code_challenge: createHash("sha256").update(verifier).digest("base64url"),
+    code_challenge_method: "S256",
     state,
   }).toString();
   return url.toString();
@@ -92,13 +106,14 @@ export function trustedAccountsServer(given: string | null, configured: string):
 }
 
 /** Exchanges the code Zoho's redirect brought back, at the accounts server it was issued by. */
-export function exchangeCode(settings: ZohoAccountsSettings, accountsServer: string, code: string): Promise<ZohoGrant> {
+export function exchangeCode(settings: ZohoAccountsSettings, accountsServer: string, code: string, verifier: string): Promise<ZohoGrant> {
   return tokenRequest(settings, accountsServer, {
     grant_type: "authorization_code",
     client_id: settings.clientId,
     client_secret: settings.clientSecret,
     redirect_uri: settings.redirectUri,
     code,
+    code_verifier: verifier,
   });
 }
 

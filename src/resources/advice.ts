@@ -1,5 +1,5 @@
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { ErrorCode, McpError, ReadResourceRequestSchema, type ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+import type { McpServer, RegisteredResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ErrorCode, ReadResourceRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 /** What a zohocrm:// resource is, said wherever a read is refused: models try related lists as URIs. */
 export const RECORD_URI_ADVICE =
@@ -13,26 +13,22 @@ export function invalidResourceUri(uri: string, why: string): Error & { code: nu
   return Object.assign(new Error(`${uri}: ${why}. ${RECORD_URI_ADVICE}`), { code: ErrorCode.InvalidParams });
 }
 
-type Handler = (request: unknown, extra: unknown) => Promise<ReadResourceResult>;
-
 /**
- * A zohocrm:// URI that matches no template (a related list such as .../Leads/123/Notes) gets the
- * SDK's bare "Resource ... not found": the same -32602, with the advice added. The SDK keeps its
- * handler in a private map; this wraps it once, after every resource is registered.
+ * resources/read, answered from our own templates through the SDK's public API: a zohocrm:// URI
+ * that matches none (a related list such as .../Leads/123/Notes) gets the same -32602 the SDK
+ * gives ("Resource ... not found"), with the advice added. The SDK installs its own handler when
+ * the first resource is registered; this one replaces it, after every resource is registered. It
+ * matches as the SDK does (the templates in order, the first whose URI template matches reads).
  */
-export function adviseOnUnknownResources(server: McpServer): void {
-  const handlers = (server.server as unknown as { _requestHandlers: Map<string, Handler> })._requestHandlers;
-  const read = handlers.get("resources/read");
-  if (!read) return;
+export function adviseOnUnknownResources(server: McpServer, templates: RegisteredResourceTemplate[]): void {
   server.server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
-    try {
-      return await read(request, extra);
-    } catch (error) {
-      const uri = request.params.uri;
-      if (error instanceof McpError && error.code === ErrorCode.InvalidParams && uri.startsWith("zohocrm:") && / not found$/.test(error.message)) {
-        throw invalidResourceUri(uri, "no such resource");
-      }
-      throw error;
+    if (!URL.canParse(request.params.uri)) throw invalidResourceUri(request.params.uri, "not a URI");
+    const uri = new URL(request.params.uri);
+    for (const template of templates) {
+      if (!template.enabled) continue;
+      const variables = template.resourceTemplate.uriTemplate.match(uri.toString());
+      if (variables) return template.readCallback(uri, variables, extra);
     }
+    throw invalidResourceUri(request.params.uri, "no such resource");
   });
 }

@@ -1,4 +1,4 @@
-import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ResourceTemplate, type McpServer, type RegisteredResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
 import { invalidResourceUri } from "./advice.js";
@@ -11,8 +11,8 @@ function compact(record: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** zohocrm://records/{module}/{id}: every resource link the tools hand out resolves here, via Get Record. */
-export function registerRecordResource(server: McpServer, client: ZohoClient, completeModule: (typed: string | undefined) => Promise<string[]>): void {
-  server.registerResource(
+export function registerRecordResource(server: McpServer, client: ZohoClient, completeModule: (typed: string | undefined) => Promise<string[]>): RegisteredResourceTemplate {
+  return server.registerResource(
     "zoho_record",
     new ResourceTemplate(RECORD_URI_TEMPLATE, { list: undefined, complete: { module_api_name: completeModule } }),
     {

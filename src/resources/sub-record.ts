@@ -1,4 +1,4 @@
-import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { ResourceTemplate, type McpServer, type RegisteredResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SUB_LISTS, type SubList } from "../format/links.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
@@ -20,8 +20,8 @@ export function registerSubRecordResource(
   client: ZohoClient,
   maxAttachmentBytes: number,
   completeModule: (typed: string | undefined) => Promise<string[]>,
-): void {
-  server.registerResource(
+): RegisteredResourceTemplate {
+  return server.registerResource(
     "zoho_sub_record",
     new ResourceTemplate(SUB_RECORD_URI_TEMPLATE, {
       list: undefined,

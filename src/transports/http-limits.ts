@@ -14,6 +14,13 @@ export const MAX_BATCH_MESSAGES = 20;
  */
 export const DRAIN_MAX_BYTES = 64 * 1024 * 1024;
 const DRAIN_MAX_MS = 30_000;
+/**
+ * After any other answer given before the body was read (401, 403, 404, 405, a sign-in endpoint's
+ * 400): Node would read and drop the rest with no bound at all. What a client may still send then,
+ * enough for any body a real client sends (the cap is 1 MiB) to end in the answer, not a reset.
+ */
+export const EARLY_DRAIN_MAX_BYTES = 4 * 1024 * 1024;
+const EARLY_DRAIN_MAX_MS = 10_000;
 
 export type Body = { json: unknown } | { tooLarge: true } | { invalid: string };
 
@@ -62,14 +69,28 @@ export function answerThenDrain(req: IncomingMessage, res: ServerResponse, statu
   const waiting = /100-continue/i.test(req.headers.expect ?? "") && !req.readableDidRead;
   res.writeHead(status, { "content-type": "application/json", ...(waiting ? { connection: "close" } : {}) });
   res.end(body);
-  if (waiting || req.complete) return;
+  if (waiting) return;
+  discardRest(req, DRAIN_MAX_BYTES, DRAIN_MAX_MS);
+}
+
+const discarding = new WeakSet<IncomingMessage>();
+
+/**
+ * Reads and drops what is left of a request body whose answer is already out, up to `maxBytes`
+ * and `maxMs`; past either the connection is cut. For every request (transports/http.ts calls it
+ * once the answer is sent): nothing is left to read after a normal answer.
+ */
+export function discardRest(req: IncomingMessage, maxBytes = EARLY_DRAIN_MAX_BYTES, maxMs = EARLY_DRAIN_MAX_MS): void {
+  // The first bounds set stand (a 413's are wider than the general ones).
+  if (req.complete || req.destroyed || discarding.has(req)) return;
+  discarding.add(req);
   let drained = 0;
   const cut = () => req.socket.destroy();
-  const timer = setTimeout(cut, DRAIN_MAX_MS);
+  const timer = setTimeout(cut, maxMs);
   timer.unref();
   req.on("data", (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > DRAIN_MAX_BYTES) cut();
+    if (drained > maxBytes) cut();
   });
   req.once("end", () => clearTimeout(timer));
   req.once("close", () => clearTimeout(timer));

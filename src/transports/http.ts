@@ -7,7 +7,7 @@ import { registerSecret } from "../log.js";
 import { weakText } from "../secret-strength.js";
 import { SERVER_NAME, SERVER_VERSION, buildServer } from "../server.js";
 import type { ToolDeps } from "../tools/types.js";
-import { answerThenDrain, batchRefusal, readBody } from "./http-limits.js";
+import { answerThenDrain, batchRefusal, discardRest, readBody } from "./http-limits.js";
 
 /**
  * Remote mode: MCP over Streamable HTTP, stateless. Every POST /mcp gets a fresh McpServer and
@@ -59,6 +59,17 @@ export interface HttpServerHandle {
 
 /** One rule for "stays on this machine", shared with the settings (config.ts). */
 export { isLoopback };
+
+/**
+ * A page served from this machine (http://localhost:5173, http://127.0.0.1:PORT): on a loopback
+ * bind, DNS rebinding is what the Origin check stops, and a rebinding page carries its own foreign
+ * origin. A page that really is on loopback was put there by something already running here.
+ */
+function isLoopbackOrigin(origin: string): boolean {
+  if (!URL.canParse(origin)) return false;
+  const url = new URL(origin);
+  return (url.protocol === "http:" || url.protocol === "https:") && ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
+}
 
 /** IPv6 literals need brackets inside a URL or a Host header. */
 function hostForUrl(host: string): string {
@@ -122,12 +133,16 @@ function refuse(res: ServerResponse, status: number, message: string, headers: R
 /** Token mode's one way in, said in every 401 (body and WWW-Authenticate) and at the OAuth discovery paths. */
 const TOKEN_MODE = "this server expects Authorization: Bearer <token>, the MCP_HTTP_TOKEN it was started with; it offers no OAuth sign-in";
 
+/** Where an OAuth client registers, signs in and gets tokens when no metadata names other paths. */
+const OAUTH_PATHS = new Set(["/register", "/authorize", "/token", "/revoke"]);
+
 export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Promise<HttpServerHandle> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const expectedToken = options.token ? sha256(options.token) : undefined;
   const allowedOrigins = new Set(options.allowedOrigins);
   // Filled in once the port is known (port 0 picks one).
   let allowedHosts: Set<string> | undefined;
+  const loopbackBind = isLoopback(options.host);
   let inFlight = 0;
   let draining = false;
 
@@ -135,7 +150,9 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host and Origin.
     if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
     const origin = req.headers.origin;
-    if (origin !== undefined && !allowedOrigins.has(origin)) return refuse(res, 403, "Forbidden: Origin not allowed (see MCP_ALLOWED_ORIGINS)");
+    if (origin !== undefined && !allowedOrigins.has(origin) && !(loopbackBind && isLoopbackOrigin(origin))) {
+      return refuse(res, 403, "Forbidden: Origin not allowed (see MCP_ALLOWED_ORIGINS)");
+    }
     let requestDeps = deps;
     if (options.signIn) {
       const userDeps = await options.signIn.authenticate(req, res);
@@ -185,8 +202,14 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
       return options.signIn.handle(req, res);
     }
-    // A client that met a 401 may look for OAuth metadata (RFC 9728, RFC 8414): tell it there is none.
-    if (!options.signIn && path.startsWith("/.well-known/oauth")) return refuse(res, 404, `Not found: ${options.token ? TOKEN_MODE : "this server offers no OAuth sign-in"}`);
+    // A client that met a 401 looks for OAuth metadata (RFC 9728, RFC 8414), then falls back to
+    // /register, /authorize and /token at the root: each says, as an OAuth error its client prints
+    // (mcp-remote: "Dynamic Client Registration rejected (HTTP 400): <body>"), what to send instead.
+    if (!options.signIn && (path.startsWith("/.well-known/oauth") || path === "/.well-known/openid-configuration" || OAUTH_PATHS.has(path))) {
+      const body = { error: "invalid_request", error_description: options.token ? TOKEN_MODE : "this server offers no OAuth sign-in" };
+      res.writeHead(path.startsWith("/.well-known/") ? 404 : 400, { "content-type": "application/json", "cache-control": "no-store" });
+      return void res.end(JSON.stringify(body));
+    }
     if (path !== MCP_PATH) return refuse(res, 404, `Not found: MCP is served at ${MCP_PATH}`);
     return handleMcp(req, res);
   }
@@ -198,6 +221,9 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
       inFlight--;
       if (draining) http.closeIdleConnections();
     });
+    // Answered before the body was read (401, 404, a sign-in endpoint's 400): what is left is read
+    // and dropped within bounds, where Node alone would read any amount.
+    res.once("prefinish", () => discardRest(req));
     handle(req, res).catch((error: unknown) => {
       deps.logger.log("error", `HTTP request failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) refuse(res, 500, "Internal error");
@@ -216,7 +242,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     });
   });
   const port = (http.address() as AddressInfo).port;
-  if (isLoopback(options.host)) {
+  if (loopbackBind) {
     // Port 80 is left out of a Host header by clients, so both forms are accepted then.
     const names = ["localhost", "127.0.0.1", "[::1]", hostForUrl(options.host).toLowerCase()];
     allowedHosts = new Set(names.flatMap((n) => (port === 80 ? [n, `${n}:80`] : [`${n}:${port}`])));
