@@ -69,6 +69,7 @@ describe("api_domain: only a Zoho API host may receive the access token", () => 
     "https://www.zohoapis.com.au",
     "https://sandbox.zohoapis.com",
     "https://www.zohoapis.ca",
+    "https://www.zohoapis.ae",
   ])("%s is accepted", async (apiDomain) => {
     const t = tokensFor(url);
     next = { status: 200, type: "application/json", body: JSON.stringify({ access_token: "1000.ok.token", expires_in: 3600, api_domain: apiDomain }) };

@@ -1,5 +1,6 @@
 import { describe, expect, it, test } from "vitest";
 import { ConfigError, DATA_CENTERS, apiDomainFor, demoRequested, loadConfig } from "../src/config.js";
+import { trustedAccountsServer } from "../src/oauth/zoho-accounts.js";
 
 const creds = { ZOHO_CLIENT_ID: "1000.ABC", ZOHO_CLIENT_SECRET: "s3cr3t-value-123", ZOHO_REFRESH_TOKEN: "1000.refresh.value" };
 
@@ -14,6 +15,7 @@ describe("data centers", () => {
     ["ca", "https://accounts.zohocloud.ca", "https://www.zohoapis.ca"],
     ["sa", "https://accounts.zoho.sa", "https://www.zohoapis.sa"],
     ["uk", "https://accounts.zoho.uk", "https://www.zohoapis.uk"],
+    ["ae", "https://accounts.zoho.ae", "https://www.zohoapis.ae"],
   ])("%s: accounts %s, api %s", (dc, accounts, api) => {
     const config = loadConfig({ ...creds, ZOHO_DC: dc.toUpperCase() });
     expect(config.accountsUrl).toBe(accounts);
@@ -21,8 +23,14 @@ describe("data centers", () => {
     expect(config.apiDomainPinned).toBe(false);
   });
 
-  test("all nine data centers are known", () => {
-    expect(Object.keys(DATA_CENTERS).sort()).toEqual(["au", "ca", "cn", "eu", "in", "jp", "sa", "uk", "us"]);
+  test("all ten data centers are known", () => {
+    expect(Object.keys(DATA_CENTERS).sort()).toEqual(["ae", "au", "ca", "cn", "eu", "in", "jp", "sa", "uk", "us"]);
+  });
+
+  test("sign-in trusts each data center's accounts host in Zoho's accounts-server, the UAE's included", () => {
+    for (const dc of Object.values(DATA_CENTERS)) expect(trustedAccountsServer(dc.accounts, "https://accounts.zoho.com")).toBe(dc.accounts);
+    expect(trustedAccountsServer("https://accounts.zoho.ae", "https://accounts.zoho.com")).toBe("https://accounts.zoho.ae");
+    expect(trustedAccountsServer("https://accounts.zoho.example", "https://accounts.zoho.com")).toBeUndefined();
   });
 
   test("sandbox and developer hosts of a data center, pinned over the token's api_domain", () => {

@@ -22,7 +22,7 @@ const RESOLUTIONS: Record<string, string> = {
   INVALID_DATA:
     "Zoho rejected a value: the record id may not exist in this module, or the related list is missing or hidden in the layout. list_related_lists shows the module's related lists.",
   INVALID_TOKEN:
-    "The access token was refused. If the token is fresh, the data center is probably wrong: set ZOHO_DC to the one your Zoho account lives in (us, eu, in, au, jp, cn, ca, sa, uk).",
+    "The access token was refused. If the token is fresh, the data center is probably wrong: set ZOHO_DC to the one your Zoho account lives in (us, eu, in, au, jp, cn, ca, sa, uk, ae).",
   AUTHENTICATION_FAILURE: "Zoho could not authenticate the request. Check the OAuth settings and the data center (ZOHO_DC).",
   LIMIT_EXCEEDED: "Too many values: ask for at most 50 fields.",
   DISCRETE_PAGINATION_LIMIT_EXCEEDED:
