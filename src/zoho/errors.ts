@@ -66,8 +66,16 @@ const MODULE_SCOPES: Record<string, string> = {
   Products: "products", Vendors: "vendors", Price_Books: "pricebooks", Quotes: "quotes",
   Sales_Orders: "salesorders", Purchase_Orders: "purchaseorders", Invoices: "invoices", Notes: "notes",
   Appointments__s: "appointments", Appointments_Rescheduled_History__s: "appointments_rescheduled_history", Services__s: "services",
-  // Not a module, but the Emails list needs its own scope (Zoho's get-email-rel-list page).
+  // Not modules, but lists with a scope of their own: Zoho's get-email-rel-list page (emails) and
+  // its Attachments pages and the OpenAPI file attachments.json (attachments).
   Emails: "emails",
+  Attachments: "attachments",
+};
+
+/** Lists whose records come from several modules: each module's scope (the activity views hold Tasks, Calls and Events). */
+const LIST_SCOPES: Record<string, string[]> = {
+  Activities_Chronological_View: ["tasks", "calls", "events"],
+  Activities_Chronological_View_History: ["tasks", "calls", "events"],
 };
 
 /** The module part of ZohoCRM.modules.{name}.READ for a module API name. */
@@ -77,17 +85,24 @@ export function moduleScope(moduleApiName: string): string {
 
 const AFTER_SCOPE = ", then create a new refresh token with it. Retrying will not help.";
 
+/** `a`, `a and b`, `a, b and c`. */
+function listed(names: string[]): string {
+  return names.length < 2 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
 /**
  * The scope an OAUTH_SCOPE_MISMATCH calls for, read off the request's path under /crm/v7: Zoho's
- * own answer does not always name it, and a model cannot guess it.
+ * own answer does not always name it, and a model cannot guess it. A list whose records' module
+ * the path does not tell (a custom module's list, Stage_History) is named with the way to find it.
  */
 export function scopeHint(path: string): string {
   const [first, second, third] = path.replace(/^\/?crm\/v7\//, "").split("/");
   if (first === "settings" && second) return `The OAuth client lacks ZohoCRM.settings.${second}.READ: grant it${AFTER_SCOPE}`;
   const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
-  const listScope = third && MODULE_SCOPES[third] ? `ZohoCRM.modules.${MODULE_SCOPES[third]}.READ` : undefined;
-  const also = !third ? "" : listScope && listScope !== scope ? ` and ${listScope}` : listScope ? "" : ` and the one for the module the ${third} list holds`;
-  return `The OAuth client lacks the scope to read this: grant ZohoCRM.modules.READ, or ${scope}${also}${AFTER_SCOPE}`;
+  const listScopes = !third ? [] : (LIST_SCOPES[third] ?? (MODULE_SCOPES[third] ? [MODULE_SCOPES[third]] : [])).map((s) => `ZohoCRM.modules.${s}.READ`);
+  const wanted = [scope, ...listScopes.filter((s) => s !== scope)];
+  const unknownList = third && !listScopes.length ? ` and the READ scope of the module the ${third} list holds (list_related_lists names it; ZohoCRM.modules.custom.READ for a custom module)` : "";
+  return `The OAuth client lacks the scope to read this: grant ZohoCRM.modules.READ, or ${listed(wanted)}${unknownList}${AFTER_SCOPE}`;
 }
 
 /** Zoho's verdict in an answer body: what `ZohoError` is built from. */
