@@ -32,8 +32,6 @@ const RESOLUTIONS: Record<string, string> = {
     "A page_token only works with the same fields, per_page, sort and filters as the call that returned it.",
   EXPIRED_VALUE: "The page_token has expired (they live 24 hours). Start again without page_token.",
   PAGINATION_LIMIT_EXCEEDED: "Zoho serves at most 100,000 records of one related list. Narrow the request with ids or If-Modified-Since.",
-  TOO_MANY_REQUESTS:
-    "Zoho's concurrency or API credit limit was reached. Wait a minute and retry, with fewer parallel calls; lower ZOHO_CONCURRENCY if this repeats.",
   INVALID_RESPONSE: "Zoho returned a response that is not valid JSON. Try again; if it persists, Zoho may be having an outage.",
   TIMEOUT: "Zoho did not answer in time. Try again, ask for fewer records, or raise ZOHO_TIMEOUT_MS.",
   DEADLINE_EXCEEDED:
@@ -51,8 +49,48 @@ const RESOLUTIONS: Record<string, string> = {
     "ZOHO_ACCESS_TOKEN has expired and cannot be refreshed. Set a new one, or configure ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN so the server refreshes tokens itself.",
 };
 
+/** Longest Retry-After a request waits out (ky's maxRetryAfter): past it, a tool call should not wait. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Seconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110); undefined
+ * when absent or unreadable.
+ */
+export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.round((at - now) / 1000));
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} minutes`;
+  return `${Math.round(seconds / 3600)} hours`;
+}
+
+/**
+ * What to do about HTTP 429 TOO_MANY_REQUESTS. Zoho answers both of its limits with this one code:
+ * the org's concurrency limit (requests in flight at once, by edition; passes in seconds) and its
+ * API credits per rolling 24 hours (passes only with time). Its pages give no separate code or
+ * body, so the hint tells them apart only by what the answer carries: a Retry-After longer than a
+ * tool call waits, or a message that names one of them. docs/zoho-compatibility.md, item 5.
+ */
+export function tooManyRequestsHint(message: string, retryAfter?: number, now = Date.now()): string {
+  const concurrency = "lower ZOHO_CONCURRENCY if this repeats (the org's concurrency limit is shared with its other apps)";
+  const credits = "Zoho CRM's API dashboard (Setup, Developer Hub, APIs) shows the credits used";
+  if (retryAfter !== undefined && retryAfter * 1000 > MAX_RETRY_AFTER_MS) {
+    return `Zoho asks to wait ${duration(retryAfter)} (Retry-After, until ${new Date(now + retryAfter * 1000).toISOString()}), longer than a tool call waits: the org's API credits for the rolling 24 hours are most likely spent, and only time (or more credits) helps; ${credits}.`;
+  }
+  if (/concurren/i.test(message) && !/credit|total/i.test(message)) return `Too many requests in flight at once for the org: retry in a few seconds with fewer parallel calls; ${concurrency}.`;
+  if (/credit|per day|24.?hour/i.test(message) && !/concurren/i.test(message)) return `The org's API credits for the rolling 24 hours are spent: only time (or more credits) helps; ${credits}.`;
+  const asked = retryAfter !== undefined ? `Zoho asked to wait ${duration(retryAfter)} (Retry-After) and still refused. ` : "";
+  return `${asked}Zoho answers both of its limits with this code, and this answer does not say which: the concurrency limit passes in seconds (retry with fewer parallel calls; ${concurrency}); the API credits of the rolling 24 hours pass only with time (${credits}).`;
+}
+
 function resolutionFor(code: string): string | undefined {
-  return RESOLUTIONS[code];
+  // A 429 gets its hint from the answer (client.ts); this is the one for an answer that says nothing.
+  return code === "TOO_MANY_REQUESTS" ? tooManyRequestsHint("") : RESOLUTIONS[code];
 }
 
 /**
