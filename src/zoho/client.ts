@@ -2,6 +2,7 @@ import type { KyInstance } from "ky";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { attachmentContentType } from "./attachments.js";
 import { TokenManager, accessTokenExpired } from "./auth.js";
 import { MAX_RETRY_AFTER_MS, ZohoError, deadlineExceeded, isErrorEntry, retryAfterSeconds, scopeHint, tooManyRequestsHint, zohoErrorOf, type ZohoErrorBody } from "./errors.js";
 import { loadKy } from "./ky.js";
@@ -173,7 +174,8 @@ export class ZohoClient {
   }
 
   /**
-   * GET a file under /crm/v7 (an attachment): its bytes and Zoho's content type, refused with
+   * GET a file under /crm/v7 (an attachment): its bytes and its content type (Zoho's, or the file
+   * name's when Zoho's only says "download", attachments.ts), refused with
    * FILE_TOO_LARGE above `maxBytes` (checked on Content-Length before the body is used, and on the
    * bytes). A JSON answer in Zoho's error form is Zoho's error, whatever the status.
    */
@@ -192,7 +194,8 @@ export class ZohoClient {
       if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength);
       const disposition = response.headers.get("content-disposition") ?? "";
       const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
-      return { contentType, bytes, fileName: name ? safeDecode(name) : undefined };
+      const fileName = name ? safeDecode(name) : undefined;
+      return { contentType: await attachmentContentType(contentType, fileName), bytes, fileName };
     });
     // An answer past what the client reads of any answer (readCapped) is a file far above the cap.
     return file.catch((error: unknown) => {
