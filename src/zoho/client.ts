@@ -256,7 +256,7 @@ export class ZohoClient {
         : code === "INVALID_DATA" && details.param_name === "page_token"
           ? "The page_token is not valid here (garbled, another user's, or from another list): start again without page_token."
           : status === 429
-            ? tooManyRequestsHint(message, retryAfter)
+            ? tooManyRequestsHint(message, retryAfter, this.config.auth.kind)
             : undefined;
     return new ZohoError({ status, code, message: message + retried, details, hint, cause });
   }

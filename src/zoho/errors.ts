@@ -76,8 +76,9 @@ function duration(seconds: number): string {
  * body, so the hint tells them apart only by what the answer carries: a Retry-After longer than a
  * tool call waits, or a message that names one of them. docs/zoho-compatibility.md, item 5.
  */
-export function tooManyRequestsHint(message: string, retryAfter?: number, now = Date.now()): string {
-  const concurrency = "lower ZOHO_CONCURRENCY if this repeats (the org's concurrency limit is shared with its other apps)";
+export function tooManyRequestsHint(message: string, retryAfter?: number, mode: AuthMode = "refresh", now = Date.now()): string {
+  // Signed in per user, ZOHO_CONCURRENCY is the operator's setting, not the person's.
+  const concurrency = mode === "signin" ? "the org's concurrency limit is shared with its other apps" : "lower ZOHO_CONCURRENCY if this repeats (the org's concurrency limit is shared with its other apps)";
   const credits = "Zoho CRM's API dashboard (Setup, Developer Hub, APIs) shows the credits used";
   if (retryAfter !== undefined && retryAfter * 1000 > MAX_RETRY_AFTER_MS) {
     return `Zoho asks to wait ${duration(retryAfter)} (Retry-After, until ${new Date(now + retryAfter * 1000).toISOString()}), longer than a tool call waits: the org's API credits for the rolling 24 hours are most likely spent, and only time (or more credits) helps; ${credits}.`;
