@@ -34,10 +34,10 @@ interface ShownLine {
 }
 
 /**
- * Command lines that start with `prefix`: in fenced blocks (a trailing `\` joins the next line) and
- * in inline code spans of the prose.
+ * Command lines that start with `prefix`: in fenced blocks (a trailing `\` joins the next line) and,
+ * with `inline`, in inline code spans of the prose.
  */
-export function commandLines(prefix: string): ShownLine[] {
+function commandLines(prefix: string, { inline }: { inline: boolean }): ShownLine[] {
   const found: ShownLine[] = [];
   for (const page of pages) {
     let fenced = false;
@@ -55,7 +55,7 @@ export function commandLines(prefix: string): ShownLine[] {
         }
         pending = "";
         if (joined.startsWith(prefix)) found.push({ page, line: joined });
-      } else {
+      } else if (inline) {
         for (const m of raw.matchAll(/`([^`]+)`/g)) if (m[1]!.startsWith(prefix)) found.push({ page, line: m[1]! });
       }
     }
@@ -64,7 +64,7 @@ export function commandLines(prefix: string): ShownLine[] {
 }
 
 /** POSIX shell words: '...' and "..." quoting, backslash escapes, `#` comments; no expansion. */
-export function shellWords(line: string): string[] {
+function shellWords(line: string): string[] {
   const words: string[] = [];
   let word: string | undefined;
   for (let i = 0; i < line.length; i++) {
@@ -191,7 +191,7 @@ function intended(words: string[]): { name: string; entry: Record<string, unknow
 }
 
 describe("claude mcp add, as the docs show it", () => {
-  const lines = commandLines("claude mcp add");
+  const lines = commandLines("claude mcp add", { inline: true });
 
   it("the docs show the stdio line with secrets and the two remote ones", () => {
     expect(lines.map((l) => l.page)).toEqual(expect.arrayContaining(["README.md", "docs/remote.md", "docs/remote-oauth.md"]));
@@ -229,7 +229,8 @@ describe("claude mcp add, as the docs show it", () => {
 });
 
 describe("the MCP Inspector CLI, as the docs show it", () => {
-  const lines = commandLines("npx @modelcontextprotocol/inspector");
+  // Whole command lines only: the prose names the CLI in code spans too.
+  const lines = commandLines("npx @modelcontextprotocol/inspector", { inline: false });
   const inspect = (words: string[]) =>
     spawnSync(words[0]!, words.slice(1), {
       // The Inspector keeps a catalog of servers in HOME: a throwaway one. Offline npx: the
@@ -269,6 +270,10 @@ describe("the MCP Inspector CLI, as the docs show it", () => {
     // --header takes several values too: the URL after it is read as a header.
     const headerFirst = inspect(["npx", "@modelcontextprotocol/inspector", "--cli", "--method", "tools/list", "--header", `Authorization: Bearer ${token}`, tokenServer.url]);
     expect(headerFirst.status).not.toBe(0);
+    // mcp-remote without `--`: the Inspector takes --header, and mcp-remote arrives with no token.
+    const remoteNoDashes = inspect(["npx", "@modelcontextprotocol/inspector", "--cli", "--method", "tools/list", "npx", "-y", "mcp-remote", tokenServer.url, "--header", `Authorization: Bearer ${token}`]);
+    expect(remoteNoDashes.status).not.toBe(0);
+    expect(remoteNoDashes.stderr).not.toContain("Using custom headers");
   }, 90_000);
 });
 
