@@ -56,7 +56,8 @@ function commandLines(prefix: string, { inline }: { inline: boolean }): ShownLin
         pending = "";
         if (joined.startsWith(prefix)) found.push({ page, line: joined });
       } else if (inline) {
-        for (const m of raw.matchAll(/`([^`]+)`/g)) if (m[1]!.startsWith(prefix)) found.push({ page, line: m[1]! });
+        // A span that is the bare command name (`claude mcp add`) names it, it is no command line.
+        for (const m of raw.matchAll(/`([^`]+)`/g)) if (m[1]!.startsWith(`${prefix} `)) found.push({ page, line: m[1]! });
       }
     }
   }
