@@ -14,7 +14,9 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
   --http --oauth                              per-user sign-in: each user signs in with their own Zoho account
                                               (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
-  zoho-crm-related-mcp setup [--help]         sign in to Zoho (a self-client) and add the server to a client's configuration
+  zoho-crm-related-mcp setup [--demo | --help]
+                                              sign in to Zoho (a self-client) and add the server to a client's configuration
+                                              (--demo: the same steps against the demo CRM, no Zoho account)
   zoho-crm-related-mcp doctor [--demo | --client NAME]
                                               check the configuration (or a client's entry), one line per check
                                               (exit 0: all required pass)
