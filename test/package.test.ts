@@ -185,7 +185,7 @@ describe("the .mcpb bundle", () => {
     const { command, args = [], env = {} } = (await desktopConfig({ data_center: "mars" }))!;
     const child = spawnSync(command, args, { env: { ...cleanEnv, ...env }, input: "", encoding: "utf8", timeout: 20_000 });
     expect(child.status).toBe(2);
-    expect(child.stderr).toContain("ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk");
+    expect(child.stderr).toContain("ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk, ae");
     expect(child.stdout).toBe("");
   }, 30_000);
 });
