@@ -74,7 +74,7 @@ describe("get_related_overview against the demo CRM", () => {
     // Every record shown has a resource link in its own module.
     const uris = links(result);
     expect(uris).toHaveLength(5 + 4 + 3 + 3);
-    expect(uris).toContain(`zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}`);
+    expect(uris).toContain(`zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}?user_id=${DEMO.userId}`);
     expect(uris).toContain(`zohocrm://records/Notes/${DEMO.leadNoteIds[6]}`);
     expect(uris).toContain(`zohocrm://records/Calls/${DEMO.leadOpenCallIds[0]}`);
     expect(uris).toContain(`zohocrm://records/Events/${DEMO.leadClosedEventId}`);
@@ -176,7 +176,7 @@ describe("get_related_overview against the demo CRM", () => {
   it("fails the whole call when the record does not exist (every list says INVALID_DATA)", async () => {
     const result = await overview(h, { module_api_name: "Leads", record_id: "4876876000000999999" });
     expect(result.isError).toBe(true);
-    expect(h.text(result)).toContain("INVALID_DATA");
+    expect(h.text(result)).toContain("Zoho error INVALID_DATA (HTTP 400): record 4876876000000999999 is not in Leads");
   });
 });
 

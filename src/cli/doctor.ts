@@ -203,7 +203,20 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
     }
 
-    // 10. one related-records call, as get_related_records makes it.
+    // 10. the Emails scope, on the Emails list of the record found (Zoho asks for it beside the modules scope).
+    const emailsScope = "scope ZohoCRM.modules.emails.READ";
+    if (!probe) skip(emailsScope, domainOk ? `no record in ${PROBE_MODULES.join(", ")} to try` : "the API domain refused the token");
+    else {
+      try {
+        const { status } = await client.get(crmPath({ apiName: probe.module }, { recordId: probe.id }, { literal: "Emails" }));
+        report({ name: emailsScope, ok: true, detail: `${probe.module} ${probe.id} → Emails: ${status === 204 ? "no emails" : "readable"}` });
+      } catch (error) {
+        const missing = error instanceof ZohoError && error.code === "OAUTH_SCOPE_MISMATCH";
+        report({ name: emailsScope, ok: false, optional: true, detail: `${messageOf(error)}${missing ? "; without it the Emails list and its emails cannot be read" : ""}`, fix: missing ? SCOPE_FIX : apiFix(error, config) });
+      }
+    }
+
+    // 11. one related-records call, as get_related_records makes it.
     if (!probe && domainOk) report({ name: "related records", ok: true, detail: `not tried: no record in ${PROBE_MODULES.join(", ")}` });
     else if (!probe) skip("related records", "the API domain refused the token");
     else {
@@ -235,9 +248,13 @@ function clientEntryEnv(client: string, name: string, file: string | undefined):
   }
   if (entry === undefined) return `${path} has no server named ${name}`;
   const env = (entry as { env?: unknown }).env;
-  if (!env || typeof env !== "object") return `the ${name} entry of ${path} has no env`;
+  // An entry that serves the demo CRM (what `setup --demo` writes) needs no env: check the demo.
+  const args = (entry as { args?: unknown }).args;
+  const demo = Array.isArray(args) && args.includes("--demo");
+  if (!demo && (!env || typeof env !== "object")) return `the ${name} entry of ${path} has no env`;
   // Only what the entry sets: a client starts the server with little else (never this shell's ZOHO_*).
-  return { file: path, env: Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as NodeJS.ProcessEnv };
+  const set = Object.fromEntries(Object.entries(env ?? {}).filter(([, v]) => typeof v === "string")) as NodeJS.ProcessEnv;
+  return { file: path, env: demo ? { ...set, ZOHO_DEMO: "1" } : set };
 }
 
 const SCOPE_FIX =
