@@ -35,7 +35,7 @@ describe("data centers", () => {
   });
 
   test("setup and sign-in ask for the Emails scope beside the modules scope (Zoho's Emails pages name both)", () => {
-    const url = new URL(authorizationUrl({ clientId: "1000.ABC", clientSecret: "x", accountsUrl: "https://accounts.zoho.com", redirectUri: "https://mcp.example.com/oauth/callback", timeoutMs: 1000 }, "state"));
+    const url = new URL(authorizationUrl({ clientId: "1000.ABC", clientSecret: "x", accountsUrl: "https://accounts.zoho.com", redirectUri: "https://mcp.example.com/oauth/callback", timeoutMs: 1000 }, "state", "v".repeat(43)));
     expect(url.searchParams.get("scope")!.split(",")).toEqual(expect.arrayContaining(["ZohoCRM.modules.READ", "ZohoCRM.modules.emails.READ"]));
     expect(SETUP_SCOPES.split(",")).toEqual(expect.arrayContaining(["ZohoCRM.modules.READ", "ZohoCRM.modules.emails.READ"]));
   });

@@ -120,5 +120,6 @@ describe("secret canary (spawned server, every fault)", () => {
       expect(run.stderr).toMatch(/configuration error: ZOHO_\w+/);
       expectNoSecrets(run.stdout + run.stderr);
     }
-  });
+    // Four processes started one after another: seconds on a machine busy with the rest of the suite.
+  }, 30_000);
 });
