@@ -1,7 +1,8 @@
 // Every client command line the README and docs/ show, run through that client's own argument
 // parser, so a doc edit is tested as it reads: `claude mcp add` lines through Claude Code
 // (`@anthropic-ai/claude-code`, with a throwaway HOME), MCP Inspector CLI lines through the
-// Inspector, the `mcp-remote` entry through mcp-remote. The lines are read from the pages, their
+// Inspector, the `mcp-remote` entry through mcp-remote, and the stdio entries of the JSON
+// configurations started as a client starts them. The lines are read from the pages, their
 // placeholders (`/path/to/...tgz`, `https://mcp.example.com/mcp`, `<MCP_HTTP_TOKEN>`) replaced by a
 // packed tarball and servers started here; a line with a placeholder this file does not know fails,
 // so a new one cannot go unchecked. Needs the build (`npm test` runs it first).
@@ -276,6 +277,41 @@ describe("the MCP Inspector CLI, as the docs show it", () => {
     expect(remoteNoDashes.status).not.toBe(0);
     expect(remoteNoDashes.stderr).not.toContain("Using custom headers");
   }, 90_000);
+});
+
+describe("the JSON configurations the docs show (Claude Desktop, Cursor, VS Code)", () => {
+  // Those clients cannot run here; what they do with an entry is start its command with its env.
+  const entries = pages.flatMap((page) =>
+    [...readFileSync(join(root, page), "utf8").matchAll(/```json\n([\s\S]*?)\n```/g)].flatMap((m) => {
+      const config = JSON.parse(m[1]!) as { mcpServers?: Record<string, unknown>; servers?: Record<string, unknown> };
+      return Object.entries(config.mcpServers ?? config.servers ?? {}).map(([name, entry]) => ({ page, name, entry: entry as { command?: string; args?: string[]; env?: Record<string, string> } }));
+    }),
+  );
+  const local = entries.filter((e) => e.entry.command && !e.entry.args?.includes("mcp-remote"));
+
+  it("the README shows the Claude Desktop/Cursor and the VS Code entries", () => {
+    expect(local.filter((e) => e.page === "README.md").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(local.map((e, i) => [`${e.page}, entry ${i + 1} (${e.name}: ${[e.entry.command, ...(e.entry.args ?? [])].join(" ")})`, e] as const))("%s starts the server and lists its tools", async (_label, { entry }) => {
+    const home = mkdtempSync(join(tmp, "json-entry-"));
+    // VS Code asks for each ${input:...} and puts the answer in its place.
+    const env = Object.fromEntries(Object.entries(entry.env ?? {}).map(([k, v]) => [k, v.replace(/\$\{input:[\w-]+\}/g, "typed-by-the-user")]));
+    const transport = new StdioClientTransport({
+      command: entry.command!,
+      args: (entry.args ?? []).map((a) => realise(a, real)),
+      cwd: home,
+      env: { PATH: process.env.PATH ?? "", HOME: home, npm_config_cache: join(home, "npm-cache"), npm_config_offline: "true", ...env },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "client-commands-test", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(TOOL_NAMES);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });
 
 describe("the mcp-remote entry of docs/remote.md", () => {
