@@ -8,7 +8,7 @@
 // so a new one cannot go unchecked. Needs the build (`npm test` runs it first).
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -21,7 +21,10 @@ import { TOOLS } from "../src/tools/index.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const BIN = join(root, pkg.bin["zoho-crm-related-mcp"]);
-const CLAUDE = join(root, "node_modules", ".bin", "claude");
+const CLAUDE_PACKAGE = join(root, "node_modules", "@anthropic-ai", "claude-code");
+// The package's postinstall puts the native binary over bin/claude.exe; where install scripts did
+// not run, that is a stub and the package's own wrapper starts the binary instead.
+const CLAUDE = statSync(join(CLAUDE_PACKAGE, "bin", "claude.exe")).size > 1_000_000 ? [join(CLAUDE_PACKAGE, "bin", "claude.exe")] : [process.execPath, join(CLAUDE_PACKAGE, "cli-wrapper.cjs")];
 const pages = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const TOOL_NAMES = TOOLS.map((t) => t.name);
 // A child npm must not inherit the npm_* settings of the `npm test` that runs us.
@@ -160,7 +163,7 @@ function freshHome(): { home: string; project: string } {
 }
 
 function claude(args: string[], where: { home: string; project: string }) {
-  return spawnSync(CLAUDE, args, {
+  return spawnSync(CLAUDE[0]!, [...CLAUDE.slice(1), ...args], {
     cwd: where.project,
     // The npx a stdio entry starts installs the tarball into a cache of its own, offline.
     env: { ...cleanEnv, ...CLAUDE_ENV, HOME: where.home, npm_config_cache: join(where.home, "npm-cache"), npm_config_offline: "true" },
