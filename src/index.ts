@@ -54,6 +54,7 @@ async function main(): Promise<void> {
   let config: Config;
   let http: HttpOptions | undefined;
   let signInSettings: import("./oauth/http.js").SignInSettings | undefined;
+  let redisSettings: import("./redis/settings.js").RedisSettings | undefined;
   let closeDemo = async () => {};
   try {
     demo = flags.demo || demoRequested();
@@ -65,6 +66,11 @@ async function main(): Promise<void> {
     if (oauth) {
       const { loadSignInSettings } = await import("./oauth/http.js");
       signInSettings = loadSignInSettings(process.env, { demo });
+    }
+    if (process.env.MCP_REDIS_URL?.trim()) {
+      // Read (and its password registered for redaction) before anything could print it.
+      const { loadRedisSettings } = await import("./redis/settings.js");
+      redisSettings = loadRedisSettings(process.env);
     }
     if (demo) {
       // Loaded only in demo mode: a real deployment never pays for the demo CRM's code.
@@ -94,14 +100,25 @@ async function main(): Promise<void> {
   }
   for (const secret of secretsOf(config)) registerSecret(secret);
 
+  // With MCP_REDIS_URL, what must hold across replicas lives in Redis (src/redis/index.ts).
+  let shared: import("./redis/index.js").SharedState | undefined;
+  if (redisSettings) {
+    const { openSharedState } = await import("./redis/index.js");
+    shared = await openSharedState(redisSettings, logger, { concurrency: config.concurrency });
+    logger.log("info", `shared state in Redis at ${redisSettings.display}${shared.ready ? "" : " (not answering yet: requests that need it are refused until it does)"}`);
+  } else if (oauth) {
+    logger.log("info", "sign-in state (revocations, refresh-token rotation, used codes), ZOHO_CONCURRENCY and the rate limits are kept in this process: several replicas need MCP_REDIS_URL (docs/remote-oauth.md, Several replicas)");
+  }
+
   // One deps per process, whatever the transport: one token cache, one concurrency cap.
-  const deps = createDeps(config, logger);
+  const deps = createDeps(config, logger, shared?.concurrency);
   let stop: () => Promise<void> = async () => {};
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
     await stop().catch(() => undefined);
+    await shared?.close().catch(() => undefined);
     await closeDemo().catch(() => undefined);
     process.exit(0);
   };
@@ -117,7 +134,7 @@ async function main(): Promise<void> {
     const { startHttpServer, isLoopback } = await import("./transports/http.js");
     if (signInSettings) {
       const { SignInHttp } = await import("./oauth/http.js");
-      http.signIn = new SignInHttp(config, logger, signInSettings);
+      http.signIn = new SignInHttp(config, logger, { ...signInSettings, ...(shared ? { shared } : {}) });
       // A reverse proxy on this machine may forward the public name as Host.
       if (signInSettings.publicUrl && isLoopback(http.host)) http.allowedHosts = [...(http.allowedHosts ?? []), new URL(signInSettings.publicUrl).host.toLowerCase()];
     }
