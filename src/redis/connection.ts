@@ -29,7 +29,9 @@ export class SharedRedis {
    * away still starts (and refuses what needs Redis until it is back).
    */
   static async open(settings: RedisSettings, logger: Logger, waitMs = 3000): Promise<SharedRedis> {
-    const { Redis } = await import("ioredis");
+    // ioredis is CommonJS: its class arrives as a named export or on `default`, depending on the loader.
+    const ioredis = (await import("ioredis")) as unknown as { Redis?: typeof import("ioredis").Redis; default: { Redis?: typeof import("ioredis").Redis } };
+    const Redis = ioredis.Redis ?? ioredis.default.Redis!;
     const client = new Redis(settings.url, {
       // Fail now rather than queue: a request waiting on a dead Redis would hang, not get its 503.
       enableOfflineQueue: false,
