@@ -12,23 +12,25 @@ import { SharedStateUnavailable, type RedisSettings } from "./settings.js";
  */
 export class SharedRedis {
   private down = false;
+  /** Why Redis was last found unusable, for the errors of requests refused while it is. */
+  private lastReason = "not connected yet";
 
   private constructor(
     readonly client: Redis,
     readonly settings: RedisSettings,
-    private readonly logger: Logger,
+    private readonly logger: Logger | undefined,
   ) {
     client.on("ready", () => this.markUp());
     // Without a listener an "error" event would end the process; the reason goes to the log once.
     client.on("error", (error: Error) => this.markDown(error.message));
-    client.on("close", () => this.markDown("the connection closed"));
+    client.on("close", () => void (this.down || this.markDown("the connection closed")));
   }
 
   /**
    * Connects, and waits up to `waitMs` for Redis to answer: a replica that starts while Redis is
    * away still starts (and refuses what needs Redis until it is back).
    */
-  static async open(settings: RedisSettings, logger: Logger, waitMs = 3000): Promise<SharedRedis> {
+  static async open(settings: RedisSettings, logger: Logger | undefined, waitMs = 3000): Promise<SharedRedis> {
     // ioredis is CommonJS: its class arrives as a named export or on `default`, depending on the loader.
     const ioredis = (await import("ioredis")) as unknown as { Redis?: typeof import("ioredis").Redis; default: { Redis?: typeof import("ioredis").Redis } };
     const Redis = ioredis.Redis ?? ioredis.default.Redis!;
@@ -50,7 +52,7 @@ export class SharedRedis {
       timer.unref();
       client.once("ready", () => (clearTimeout(timer), resolve()));
     });
-    if (client.status !== "ready") shared.markDown("no answer at start");
+    if (client.status !== "ready" && !shared.down) shared.markDown("no answer at start");
     return shared;
   }
 
@@ -60,7 +62,7 @@ export class SharedRedis {
 
   /** Runs one Redis operation, or throws SharedStateUnavailable without trying while down. */
   async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
-    if (!this.ready) throw new SharedStateUnavailable(`Redis is ${this.client.status}`);
+    if (!this.ready) throw new SharedStateUnavailable(this.lastReason);
     try {
       const result = await operation(this.client);
       this.markUp();
@@ -98,15 +100,16 @@ export class SharedRedis {
   }
 
   private markDown(reason: string): void {
+    this.lastReason = reason;
     if (this.down) return;
     this.down = true;
-    this.logger.log("error", `Redis at ${this.settings.display} cannot be reached (${reason}): /mcp, /token and the other sign-in endpoints answer 503 until it answers again`);
+    this.logger?.log("error", `Redis at ${this.settings.display} is unavailable (${reason}): /mcp, /token and the other sign-in endpoints answer 503 until it answers again`);
   }
 
   private markUp(): void {
     if (!this.down) return;
     this.down = false;
-    this.logger.log("info", `Redis at ${this.settings.display} answers again: requests are served`);
+    this.logger?.log("info", `Redis at ${this.settings.display} answers again: requests are served`);
   }
 }
 
