@@ -17,7 +17,6 @@ import { KEY_PREFIX } from "./settings.js";
  * slot is freed (here, or on another replica through the channel) and at least every POLL_MAX_MS.
  */
 export const LEASE_MS = 15_000;
-const RENEW_MS = 5_000;
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 100;
 
@@ -65,6 +64,8 @@ export class RedisSemaphore {
     private readonly redis: SharedRedis,
     /** ZOHO_CONCURRENCY: slots across every replica. */
     readonly limit: number,
+    /** Tests: how long a slot outlives a replica that stopped renewing it. */
+    private readonly leaseMs = LEASE_MS,
   ) {}
 
   /** Listens for slots freed on other replicas (best effort: waiters also poll). */
@@ -85,7 +86,7 @@ export class RedisSemaphore {
     const keys = [ORG_KEY, userKey];
     const lease = randomBytes(9).toString("base64url");
     await this.acquire(keys, lease, user === undefined ? this.limit : perUser);
-    const renew = setInterval(() => void this.redis.script(RENEW, keys, [lease, LEASE_MS]).catch(() => undefined), RENEW_MS);
+    const renew = setInterval(() => void this.redis.script(RENEW, keys, [lease, this.leaseMs]).catch(() => undefined), this.leaseMs / 3);
     renew.unref();
     try {
       return await work();
@@ -105,7 +106,7 @@ export class RedisSemaphore {
       const wake = new Promise<void>((resolve) => (woken = resolve));
       this.waiters.add(woken);
       try {
-        if ((await this.redis.script<number>(ACQUIRE, keys, [lease, this.limit, perUser, LEASE_MS])) === 1) return;
+        if ((await this.redis.script<number>(ACQUIRE, keys, [lease, this.limit, perUser, this.leaseMs])) === 1) return;
         const timer = setTimeout(woken, pause + Math.random() * pause);
         await wake;
         clearTimeout(timer);
