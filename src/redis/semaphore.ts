@@ -92,9 +92,9 @@ export class RedisSemaphore {
       return await work();
     } finally {
       clearInterval(renew);
-      // A release that cannot reach Redis lapses with its lease.
-      await this.redis.script(RELEASE, [...keys, CHANNEL], [lease]).catch(() => undefined);
-      this.wake();
+      // Not awaited: the answer need not wait for the release (a local waiter is woken once it is
+      // done). A release that cannot reach Redis lapses with its lease.
+      void this.redis.script(RELEASE, [...keys, CHANNEL], [lease]).catch(() => undefined).finally(() => this.wake());
     }
   }
 
