@@ -12,7 +12,8 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
                                               serve MCP over Streamable HTTP at http://H:N/mcp
                                               (defaults 127.0.0.1 and 3000; MCP_HTTP_TOKEN, MCP_ALLOWED_ORIGINS)
   --http --oauth                              per-user sign-in: each user signs in with their own Zoho account
-                                              (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)
+                                              (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET;
+                                              several replicas share their state through MCP_REDIS_URL)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
   zoho-crm-related-mcp setup [--help]         sign in to Zoho (a self-client) and add the server to a client's configuration
   zoho-crm-related-mcp doctor [--demo | --client NAME]

@@ -94,9 +94,13 @@ describeRedis("the shared state in Redis, piece by piece", () => {
     await waiting.close();
   }, 20_000);
 
-  it("the rate-limit store works from whenever Redis does, and after a restart that lost its scripts", async () => {
+  it("while Redis is away no Zoho request starts, and the rate-limit store works from whenever Redis does, also after a restart that lost its scripts", async () => {
     await redis.stop();
     const shared = await open(200);
+    let started = 0;
+    await expect(new RedisSemaphore(shared, 4).run("u1", 2, async () => void started++)).rejects.toMatchObject({ code: "SHARED_STATE_UNAVAILABLE", status: 503 });
+    expect(started).toBe(0);
+
     const store = redisRateLimitStore(shared, "test");
     // express-rate-limit initialises its store when the limiter is built: here, with Redis away.
     await store.init?.({ windowMs: 60_000 } as never);

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
+import { ZohoError } from "../zoho/errors.js";
 import type { SharedRedis } from "./connection.js";
-import { KEY_PREFIX } from "./settings.js";
+import { KEY_PREFIX, SharedStateUnavailable } from "./settings.js";
 
 /**
  * ZOHO_CONCURRENCY across every replica: Zoho counts concurrent requests per organization, not per
@@ -85,7 +86,18 @@ export class RedisSemaphore {
     const userKey = user === undefined ? ORG_KEY : `${ORG_KEY}:${user}`;
     const keys = [ORG_KEY, userKey];
     const lease = randomBytes(9).toString("base64url");
-    await this.acquire(keys, lease, user === undefined ? this.limit : perUser);
+    try {
+      await this.acquire(keys, lease, user === undefined ? this.limit : perUser);
+    } catch (error) {
+      // No slot can be counted: no request to Zoho (whose limit is the organization's), and no retry by ky.
+      if (!(error instanceof SharedStateUnavailable)) throw error;
+      throw new ZohoError({
+        status: 503,
+        code: "SHARED_STATE_UNAVAILABLE",
+        message: "no request was sent to Zoho: the concurrency cap this server shares with its other replicas lives in Redis, which cannot be reached",
+        hint: "Try again in a few seconds; if it persists, the server's operator should check Redis (zoho-crm-related-mcp doctor).",
+      });
+    }
     const renew = setInterval(() => void this.redis.script(RENEW, keys, [lease, this.leaseMs]).catch(() => undefined), this.leaseMs / 3);
     renew.unref();
     try {
