@@ -78,6 +78,15 @@ describe("Emails, Attachments, lists without records of their own", () => {
     const why = "Stage_History records have no links: Zoho has no Get Record endpoint for them (the list has no module of its own).";
     expect(h.text(r).split("\n").filter((l) => l.includes(why))).toEqual([why]);
   });
+
+  test("Stage_History without fields shows the stages: the stage, where it moved to, how many days, when and by whom", async () => {
+    const r = await h.call("get_related_records", { ...deal, related_list_api_name: "Stage_History" });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    expect((r.structuredContent as { fields: string[] }).fields).toEqual(["Stage", "Moved_To__s", "Stage_Duration_Calendar_Days", "Modified_Time", "Modified_By"]);
+    const lines = h.text(r).split("\n");
+    expect(lines[0]).toBe(`Stage_History of Deals ${DEMO.dealId}: 3 records. Columns: id | Stage | Moved_To__s | Stage_Duration_Calendar_Days | Modified_Time | Modified_By`);
+    expect(lines.slice(1, 4).map((l) => l.split(" | ").slice(1, 4).join(" | "))).toEqual(["Negotiation/Review |  | ", "Needs Analysis | Negotiation/Review | 14", "Qualification | Needs Analysis | 14"]);
+  });
 });
 
 describe("attachment size cap", () => {

@@ -47,7 +47,7 @@ export interface DemoCrm {
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
-const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.modules.emails.READ ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
 /** How long a self-client's grant code lives: the API console offers 3 to 10 minutes. */
 const GRANT_CODE_TTL_MS = 10 * 60_000;
 const MAX_PER_PAGE = 200;
@@ -361,6 +361,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
 
   /** Zoho's Get Emails of a Record: `{"Emails":[...], "info":{...}}`, ten per call, by index; no `fields`. */
   function getEmails(module: string, recordId: string, q: URLSearchParams, can: Permissions): Reply {
+    requireScope("ZohoCRM.modules.emails.READ");
     assertModule(module);
     assertReadable(module, can);
     if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
@@ -388,6 +389,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
 
   /** Zoho's View Email: the one email, `content` included. */
   function getEmail(module: string, recordId: string, messageId: string, can: Permissions): Reply {
+    requireScope("ZohoCRM.modules.emails.READ");
     assertModule(module);
     assertReadable(module, can);
     if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });

@@ -283,9 +283,14 @@ function buildDemoData(): DemoData {
     attachment(DEMO.dealAttachmentIds[0], "2026-02-21T10:05:00+05:30", "Fleet-Tracking-Proposal.pdf", "application/pdf", demoPdf(), patricia),
     attachment(DEMO.dealAttachmentIds[1], "2026-02-25T16:40:00+05:30", "pricing-tiers.csv", "text/csv", Buffer.from(PRICING_CSV, "utf8"), ravi),
   ));
-  relate(rollout, "Stage_History", ["Qualification", "Needs Analysis", "Negotiation/Review"].map((stage, i) =>
+  // One row per stage the deal entered, with the field tracker's columns: the stage, where it moved
+  // to next (null: still there) and how long it stayed (docs/zoho-compatibility.md, item 2).
+  const stages = ["Qualification", "Needs Analysis", "Negotiation/Review"];
+  relate(rollout, "Stage_History", stages.map((stage, i) =>
     record("Stage_History", String(4876876000001031001n + BigInt(i * 12)), zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000),
-      zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000), { Stage: stage, Amount: 184_000, Probability: [10, 30, 80][i] })));
+      zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000), {
+        Stage: stage, Moved_To__s: stages[i + 1] ?? null, Stage_Duration_Calendar_Days: i + 1 < stages.length ? 14 : null, Amount: 184_000, Probability: [10, 30, 80][i],
+      })));
 
   const onZylker = { What_Id: zylkerRef, $se_module: "Accounts" };
   relate(zylker, "Notes", add(

@@ -1,4 +1,5 @@
 import type { ResourceLink } from "@modelcontextprotocol/sdk/types.js";
+import { linkUrlOf } from "../zoho/attachments.js";
 import type { ZohoRecord } from "../zoho/related-records.js";
 import { moduleOf, resourceLink, shownId } from "./records.js";
 
@@ -47,6 +48,9 @@ export function linkFor(record: ZohoRecord, plan: LinkPlan, parentModule: string
     case "record":
       return resourceLink(record, moduleOf(record, listModule));
     case "sub": {
+      // A link attachment has no file to download: its link is the address it names.
+      const linkUrl = plan.list === "Attachments" ? linkUrlOf(record) : undefined;
+      if (linkUrl) return { type: "resource_link", uri: linkUrl, name: shownId(record.id), description: "Link URL attachment: the address itself, no file" };
       // Named as the row shows the id: a 64-character message_id paid twice (uri and name) per email is
       // most of an overview's characters; the whole id is in the uri.
       const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id), name: shownId(record.id) };
