@@ -36,8 +36,18 @@ export function linkPlan(relatedListApiName: string, hasOwnModule: boolean | und
   return { kind: "record" };
 }
 
-export function subRecordUri(parentModule: string, parentId: string, list: SubList, id: string): string {
-  return `zohocrm://records/${parentModule}/${parentId}/${list}/${encodeURIComponent(id)}`;
+export function subRecordUri(parentModule: string, parentId: string, list: SubList, id: string, userId?: string): string {
+  const query = userId ? `?user_id=${userId}` : "";
+  return `zohocrm://records/${parentModule}/${parentId}/${list}/${encodeURIComponent(id)}${query}`;
+}
+
+/**
+ * The owner of an email row (`owner.id`), digits only. View Email needs it as `user_id` to read an
+ * email of another user's mailbox (Zoho's view-email page), so the link carries it.
+ */
+function emailOwner(record: ZohoRecord): string | undefined {
+  const id = (record.owner as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" && /^\d{1,30}$/.test(id) ? id : undefined;
 }
 
 /** The link of one record under `plan`, or undefined when the plan gives none. */
@@ -53,7 +63,8 @@ export function linkFor(record: ZohoRecord, plan: LinkPlan, parentModule: string
       if (linkUrl) return { type: "resource_link", uri: linkUrl, name: shownId(record.id), description: "Link URL attachment: the address itself, no file" };
       // Named as the row shows the id: a 64-character message_id paid twice (uri and name) per email is
       // most of an overview's characters; the whole id is in the uri.
-      const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id), name: shownId(record.id) };
+      const userId = plan.list === "Emails" ? emailOwner(record) : undefined;
+      const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id, userId), name: shownId(record.id) };
       // An email reads as JSON; an attachment as the file, whose type only the download says.
       if (plan.list === "Emails") link.mimeType = "application/json";
       return link;

@@ -13,7 +13,8 @@ const MESSAGE_ID = /^[A-Za-z0-9._-]{1,256}$/;
  * Records Zoho serves only under their parent (CONTRACT "Sub-record links"):
  * `.../Attachments/{attachment_id}` is the file itself (`GET /crm/v7/{module}/{id}/Attachments/{attachment_id}`),
  * a blob with Zoho's content type, refused above ZOHO_MAX_ATTACHMENT_BYTES;
- * `.../Emails/{message_id}` is the email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`), as JSON.
+ * `.../Emails/{message_id}` is the email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`), as JSON;
+ * a `?user_id={owner}` on it is sent to View Email, which needs it for an email of another user.
  */
 export function registerSubRecordResource(
   server: McpServer,
@@ -35,12 +36,16 @@ export function registerSubRecordResource(
       const module = String(variables.module_api_name ?? "");
       const id = String(variables.record_id ?? "");
       const list = String(variables.related_list_api_name ?? "");
+      // An email link may end in `?user_id={owner}` (the email's owner, for View Email): the
+      // template's last variable then holds it too, so the id is what comes before the query.
+      const [rawSub = "", query] = String(variables.related_record_id ?? "").split("?", 2);
       let sub: string;
       try {
-        sub = decodeURIComponent(String(variables.related_record_id ?? ""));
+        sub = decodeURIComponent(rawSub);
       } catch {
         sub = "";
       }
+      const userId = new URLSearchParams(query ?? "").get("user_id") ?? undefined;
       // Bad input is JSON-RPC -32602 with the advice, as for the record template.
       if (!API_NAME.test(module)) throw invalidResourceUri(uri.href, "module_api_name must be a module API name: letters, digits and _ only");
       if (!RECORD_ID.test(id)) throw invalidResourceUri(uri.href, "record_id must be a Zoho record id: digits only");
@@ -54,7 +59,9 @@ export function registerSubRecordResource(
           return { contents: [{ uri: uri.href, mimeType: file.contentType, blob: Buffer.from(file.bytes).toString("base64"), ...(file.fileName ? { _meta: { fileName: file.fileName } } : {}) }] };
         }
         if (!MESSAGE_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an email's message_id");
-        const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal: extra.signal });
+        if (userId !== undefined && !RECORD_ID.test(userId)) throw invalidResourceUri(uri.href, "user_id must be a Zoho user id: digits only");
+        // user_id: "mandatory for viewing shared email id from others" (Zoho's View Email page).
+        const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal: extra.signal, searchParams: { user_id: userId } });
         const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
         if (!email) throw new Error(`email ${sub} of ${module} record ${id} was not found`);
         return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(email, null, 1) }] };

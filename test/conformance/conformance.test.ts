@@ -267,10 +267,12 @@ describe("answers of Get Related Records and its neighbours", () => {
     expect(r.isError, text(r)).toBeFalsy();
     const id = "5d6c4b3a2f1e0d9c8b7a69584736251403f2e1d0c9b8a79685746352413f2e1d";
     expect(text(r).split("\n")[1]).toBe(`${id.slice(0, 12)}… | Proposal for the Q3 rollout | patricia.boyle@zylker.example | 2026-03-09T09:02:45+05:30 | opened / 2026-03-09T09:30:00+05:30 / 2026-03-09T09:30:00+05:30`);
-    expect(links(r)).toEqual([`zohocrm://records/Leads/${LEAD}/Emails/${id}`]);
+    // The link carries the row's owner.id: View Email needs it as user_id for a colleague's email.
+    expect(links(r)).toEqual([`zohocrm://records/Leads/${LEAD}/Emails/${id}?user_id=4876876000000327001`]);
     serve(`/crm/v7/Leads/${LEAD}/Emails/${id}`, "email-single");
-    const read = await s.readResource(`zohocrm://records/Leads/${LEAD}/Emails/${id}`);
+    const read = await s.readResource(links(r)[0]!);
     expect(JSON.parse((read.contents[0] as { text: string }).text)).toEqual((fixture("email-single").body as { Emails: unknown[] }).Emails[0]);
+    expect(replay.requests.find((q) => q.path === `/crm/v7/Leads/${LEAD}/Emails/${id}`)?.query).toEqual({ user_id: "4876876000000327001" });
   });
 
   it("Attachments: links under the parent; the link is the file, with Zoho's content type", async () => {
