@@ -34,14 +34,16 @@ const STDIO_BIN = typeof __STDIO_BIN__ === "boolean" && __STDIO_BIN__;
 async function main(): Promise<void> {
   // Subcommands do not serve MCP (their stdout is theirs), and load only when asked for.
   const [command, ...rest] = process.argv.slice(2);
-  if (STDIO_BIN && (command === "setup" || command === "doctor" || process.argv.slice(2).includes("--http"))) {
+  // MCP_REDIS_URL too: the Redis client (src/redis/) is not in the stdio bin, whose every start would parse it.
+  const redis = Boolean(process.env.MCP_REDIS_URL?.trim());
+  if (STDIO_BIN && (command === "setup" || command === "doctor" || process.argv.slice(2).includes("--http") || redis)) {
     // Before anything runs here: the whole program in full/ takes over this process (its own modules).
     const full = "./full/zoho-crm-related-mcp.js";
     try {
       return void (await import(full));
     } catch (error) {
       if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" || !String((error as Error).message).includes(full.slice(2))) throw error;
-      exit(2, `${command === "setup" || command === "doctor" ? command : "--http"} needs the full/ folder beside this file: copy the whole dist/bundle/ folder (this file alone serves stdio and --demo)`);
+      exit(2, `${command === "setup" || command === "doctor" ? command : process.argv.slice(2).includes("--http") ? "--http" : "MCP_REDIS_URL"} needs the full/ folder beside this file: copy the whole dist/bundle/ folder (this file alone serves stdio and --demo)`);
     }
   }
   if (command === "doctor") return void (process.exitCode = await (await import("./cli/doctor.js")).doctor(rest));

@@ -4,6 +4,7 @@
 // other: revocations, refresh-token rotation and replay, used codes, Zoho's concurrency. While Redis
 // is away the replicas refuse with 503, and recover on their own. Needs the build (`npm test`).
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,7 +14,7 @@ import { DEMO } from "../src/demo/seed.js";
 import { CANARY } from "./helpers.js";
 import { connectSignedIn } from "./oauth-helpers.js";
 import { REDIRECT, mcpCall, rawCode, rawSignIn, tokenRequest } from "./oauth-raw.js";
-import { describeRedis, eventually, freePort, oauthSecret, startRedis, startReplica, type RedisProcess, type Replica } from "./redis-helpers.js";
+import { BIN, describeRedis, eventually, freePort, oauthSecret, startRedis, startReplica, type RedisProcess, type Replica } from "./redis-helpers.js";
 
 const CONCURRENCY = 4;
 
@@ -222,6 +223,31 @@ describeRedis("several replicas share their state through Redis", () => {
       expect(text).not.toContain(redis.password);
     }
   }, 40_000);
+
+  it("self-client servers over stdio share ZOHO_CONCURRENCY through MCP_REDIS_URL too", async () => {
+    // Two desktop users' servers of one organization, each allowed 2 in flight: 2 together, not 4.
+    const servers = await Promise.all(
+      [1, 2].map(async () => {
+        const client = new Client({ name: "stdio-replica-test", version: "1.0.0" });
+        const env = { PATH: process.env.PATH ?? "", ZOHO_CLIENT_ID: CANARY.clientId, ZOHO_CLIENT_SECRET: CANARY.clientSecret, ZOHO_REFRESH_TOKEN: CANARY.refreshToken, ZOHO_ACCOUNTS_URL: crm.url, ZOHO_API_DOMAIN: crm.url, ZOHO_CONCURRENCY: "2", MCP_REDIS_URL: redis.url };
+        await client.connect(new StdioClientTransport({ command: process.execPath, args: [BIN], env, stderr: "pipe" }));
+        return client;
+      }),
+    );
+    const args = { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" };
+    for (const s of servers) expect(((await s.callTool({ name: "get_related_records", arguments: args })) as CallToolResult).isError).toBeFalsy();
+    crm.faults.latencyMs = 100;
+    crm.resetStats();
+    try {
+      const results = await Promise.all(servers.flatMap((s) => Array.from({ length: 4 }, () => s.callTool({ name: "get_related_records", arguments: args }) as Promise<CallToolResult>)));
+      expect(results.filter((r) => r.isError)).toEqual([]);
+    } finally {
+      crm.faults.latencyMs = 0;
+    }
+    expect(crm.stats.requests.length).toBe(8);
+    expect(crm.stats.maxInFlight).toBe(2);
+    await Promise.all(servers.map((s) => s.close()));
+  }, 30_000);
 
   it("without MCP_REDIS_URL a --oauth replica says at start that several replicas need it", async () => {
     const alone = await replica({ redisUrl: null });
