@@ -13,7 +13,7 @@ import { startDemoCrm, type DemoCrm, type RecordedRequest } from "../src/demo/cr
 import { DEMO } from "../src/demo/seed.js";
 import { CANARY } from "./helpers.js";
 import { connectSignedIn } from "./oauth-helpers.js";
-import { REDIRECT, mcpCall, rawCode, rawSignIn, tokenRequest } from "./oauth-raw.js";
+import { REDIRECT, mcpCall, rawCode, rawSignIn, registerClient, tokenRequest } from "./oauth-raw.js";
 import { BIN, describeRedis, eventually, freePort, oauthSecret, startRedis, startReplica, type RedisProcess, type Replica } from "./redis-helpers.js";
 
 const CONCURRENCY = 4;
@@ -177,6 +177,10 @@ describeRedis("several replicas share their state through Redis", () => {
     expect(token.status).toBe(503);
     expect(Number(token.headers.get("retry-after"))).toBeGreaterThan(0);
     expect(await token.json()).toMatchObject({ error: "temporarily_unavailable" });
+    // The rate limits live in Redis too: the other sign-in endpoints refuse the same way.
+    const registration = await registerClient(b.origin);
+    expect(registration.status).toBe(503);
+    expect(registration.headers.get("retry-after")).toBe("5");
     for (const [i, on] of [a, b].entries()) expect(on.stderr().slice(logFrom[i]).match(/Redis at \S+ is unavailable/g), "one log line for the outage").toHaveLength(1);
 
     await redis.start();

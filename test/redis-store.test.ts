@@ -3,10 +3,14 @@
 // dies holds its slots only until they lapse), and the rate-limit store across an outage.
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SharedRedis } from "../src/redis/connection.js";
+import { openSharedState } from "../src/redis/index.js";
+import { Logger } from "../src/log.js";
 import { RedisLedger } from "../src/redis/ledger.js";
 import { redisRateLimitStore } from "../src/redis/rate-limit.js";
 import { RedisSemaphore } from "../src/redis/semaphore.js";
 import { KEY_PREFIX, SharedStateUnavailable, loadRedisSettings } from "../src/redis/settings.js";
+import { startSignInServer } from "./oauth-helpers.js";
+import { registerClient } from "./oauth-raw.js";
 import { describeRedis, eventually, startRedis, type RedisProcess } from "./redis-helpers.js";
 
 const DAY = 24 * 3600_000;
@@ -67,6 +71,22 @@ describeRedis("the shared state in Redis, piece by piece", () => {
     const keys = await shared.client.keys(`${KEY_PREFIX}*`);
     expect(keys.length).toBe(5);
     for (const key of keys) expect(await shared.client.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it("the sign-in endpoints' rate limits count one bucket per client across replicas", async () => {
+    // Two servers (replicas), each with its own connection to the same Redis, /register limited to 3 an hour.
+    const states = await Promise.all([1, 2].map(() => openSharedState(loadRedisSettings({ MCP_REDIS_URL: redis.url })!, new Logger(false), { concurrency: 4 })));
+    const [a, b] = await Promise.all(states.map((shared) => startSignInServer({ settings: { shared, rateLimit: { register: 3 } } })));
+    try {
+      const statuses = [];
+      for (const origin of [a!.origin, b!.origin, a!.origin, b!.origin]) statuses.push((await registerClient(origin)).status);
+      // Alone, each replica would have let its second one in.
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      expect((await registerClient(a!.origin)).status).toBe(429);
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+      await Promise.all(states.map((s) => s.close()));
+    }
   });
 
   it("a replica that dies holds its concurrency slots only until their leases lapse", async () => {
