@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { looksLikeAddress, parseWebAddress } from "../format/web.js";
 import { DISCRETE_LIMIT, MAX_PER_PAGE } from "../zoho/related-records.js";
 
 /**
@@ -65,6 +66,31 @@ function list<T extends z.ZodType>(item: T, min: number, max: number, publish: P
 
 export const moduleApiName = apiName("a module API name", "Leads").describe("Parent module, e.g. Leads");
 export const recordId = zohoId("a Zoho record id").describe("Parent record id (a string)");
+
+/** A pasted web address is at most this long (Zoho's are about 80 characters). */
+const ADDRESS_MAX = 2000;
+
+/**
+ * `record_id` where a record is named: its id (digits, as a string) or its Zoho CRM web address
+ * (`https://crm.zoho.com/crm/{org}/tab/{Module}/{id}`), which also names the module (tools/record-ref.ts).
+ */
+export function recordReference(publish: Publish = true) {
+  const checked = z.string({ error: quoted("4876876000000376008") }).refine(
+    (s) => (s.length <= ID_MAX && ID.test(s)) || (s.length <= ADDRESS_MAX && parseWebAddress(s) !== undefined),
+    {
+      error: (iss) =>
+        typeof iss.input === "string" && looksLikeAddress(iss.input)
+          ? "must be a Zoho CRM record's web address, https://crm.zoho.{com|eu|in|com.au|jp|...}/crm/{org}/tab/{Module}/{id}, or a record id"
+          : typeof iss.input === "string" && iss.input.length > ID_MAX && ID.test(iss.input)
+            ? `is ${iss.input.length} characters long: a Zoho record id is at most ${ID_MAX} characters`
+            : "must be a Zoho record id: digits only (e.g. 4876876000000376008), or the record's Zoho CRM web address",
+    },
+  );
+  return publish ? checked.describe("Record id (a string), or the record's Zoho CRM web address") : checked;
+}
+
+/** module_api_name beside a record reference: not needed when record_id is a web address. */
+export const moduleOfRecord = apiName("a module API name", "Leads").describe("Module, e.g. Leads (optional with a web address)");
 export const relatedListApiName = apiName("a related list API name", "Notes").describe("e.g. Notes (see list_related_lists)");
 export const listName = apiName("a related list API name", "Notes");
 
@@ -115,12 +141,15 @@ const ifModifiedSince = z
     return z.NEVER;
   });
 
+/** Field API names, an array or Zoho's comma-separated form (search_records takes them too). */
+export const fieldList = fields;
+
 /** The parameters every related-records tool shares (all but the list's name), each described once. */
 function queryParams(publish: Publish) {
   const d = <T extends z.ZodType>(schema: T, text: string): T => (publish ? schema.describe(text) : schema);
   return {
-    module_api_name: publish ? moduleApiName : apiName("a module API name", "Leads", false),
-    record_id: publish ? recordId : zohoId("a Zoho record id", false),
+    module_api_name: (publish ? moduleOfRecord : apiName("a module API name", "Leads", false)).optional(),
+    record_id: recordReference(publish),
     fields: d(fields(publish).optional(), "Field API names, array or comma-separated (default: the usual ones)"),
     page: d(int(1, DISCRETE_LIMIT, publish).optional(), "Read this page only"),
     per_page: d(int(1, MAX_PER_PAGE, publish).optional(), "Page size of a one-page read (walks ask 200)"),
