@@ -21,7 +21,7 @@ const TEXT_TYPE = /^(text\/|application\/(json|xml|csv|x-csv|javascript|x-yaml|y
 
 const input = z
   .object({
-    uri: z.string().min(1).max(1000).optional().describe("A zohocrm:// link from a result"),
+    uri: z.string().refine((u) => u.length >= 1 && u.length <= 1000, { error: "must be 1 to 1000 characters" }).optional().describe("A zohocrm:// link from a result"),
     module_api_name: moduleOfRecord.optional(),
     record_id: recordReference().optional(),
   })
@@ -38,7 +38,7 @@ export const getRecord = defineTool({
   name: "get_record",
   title: "Read a record, email or attachment",
   description:
-    "One Zoho CRM record in full (its non-empty fields and web address), or the email or attachment behind a zohocrm:// link: for clients that cannot read resources.",
+    "One Zoho CRM record in full (non-empty fields, web address), or the email or attachment behind a zohocrm:// link: for clients that cannot read resources.",
   inputSchema: input,
   handler: async (args, extra, deps) => {
     let target: { module: string; id: string; list?: SubList; sub?: string };

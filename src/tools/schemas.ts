@@ -86,11 +86,11 @@ export function recordReference(publish: Publish = true) {
             : "must be a Zoho record id: digits only (e.g. 4876876000000376008), or the record's Zoho CRM web address",
     },
   );
-  return publish ? checked.describe("Record id (a string), or the record's Zoho CRM web address") : checked;
+  return publish ? checked.describe("Record id, or its Zoho CRM web address") : checked;
 }
 
 /** module_api_name beside a record reference: not needed when record_id is a web address. */
-export const moduleOfRecord = apiName("a module API name", "Leads").describe("Module, e.g. Leads (optional with a web address)");
+export const moduleOfRecord = apiName("a module API name", "Leads").describe("e.g. Leads; optional with a web address");
 export const relatedListApiName = apiName("a related list API name", "Notes").describe("e.g. Notes (see list_related_lists)");
 export const listName = apiName("a related list API name", "Notes");
 

@@ -30,18 +30,19 @@ export const SEARCH_DEFAULT_MAX = 20;
 /** Codes that mean "this module cannot be searched by this user or this way": a line, not a failed call. */
 const SKIPPED = new Set(["NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "AUTHORIZATION_FAILED", "INVALID_QUERY", "INVALID_MODULE", "NOT_SUPPORTED"]);
 
-const value = (max: number) => z.string().trim().min(1).max(max);
+/** Bounded, but the bounds are not published: every tools/list would pay for them (issue 12). */
+const value = (max: number) => z.string().trim().refine((v) => v.length >= 1 && v.length <= max, { error: `must be 1 to ${max} characters` });
 const choice = z.enum(["true", "false", "both"]);
 
 const input = z
   .object({
-    word: value(200).optional().describe("A name or any word, e.g. Brian Dylan"),
+    word: value(200).optional().describe("A name or word, e.g. Brian Dylan"),
     email: value(320).optional(),
     phone: value(50).optional(),
-    criteria: value(4000).optional().describe("Zoho criteria, e.g. ((Last_Name:equals:Dylan)and(Company:starts_with:Zylker)); ≤10 conditions"),
-    module_api_name: moduleApiName.optional().describe("Search one module (default: Leads, Contacts, Accounts, Deals)"),
-    fields: fieldList(true).optional().describe("Field API names (default: name, email, phone, company, owner)"),
-    converted: choice.optional().describe("Converted leads too: default both"),
+    criteria: value(4000).optional().describe("e.g. ((Last_Name:equals:Dylan)and(Email:starts_with:b)), ≤10 conditions"),
+    module_api_name: moduleApiName.optional().describe("One module (default: Leads, Contacts, Accounts, Deals)"),
+    fields: fieldList(true).optional(),
+    converted: choice.optional().describe("default both"),
     approved: choice.optional(),
     page: z.number().int().min(1).max(SEARCH_LIMIT / 10).optional().describe("Read this page only"),
     per_page: z.number().int().min(1).max(SEARCH_PER_PAGE).optional(),
@@ -73,7 +74,7 @@ export const searchRecords = defineTool({
   name: "search_records",
   title: "Find records",
   description:
-    "Find Zoho CRM records by name or word, email, phone or criteria (Search Records API); without module_api_name searches Leads, Contacts, Accounts and Deals side by side. Start here when you have no record id.",
+    "Find Zoho CRM records by name, email, phone or criteria; without module_api_name it searches Leads, Contacts, Accounts and Deals at once. Start here without an id.",
   inputSchema: input,
   budgeted: true,
   outputSchema: {
