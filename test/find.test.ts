@@ -102,6 +102,31 @@ describe("search_records", () => {
   });
 });
 
+describe("web addresses", () => {
+  it("without ZohoCRM.org.READ the records come without web addresses, and the text says why once", async () => {
+    const bare = await startHarness({ crm: { withoutScopes: ["ZohoCRM.org.READ"] } });
+    try {
+      const result = await bare.call("search_records", { word: "Brian Dylan" });
+      expect(found(result)).toEqual(brian);
+      expect(rows(result).every((r) => r.$web_url === undefined)).toBe(true);
+      expect(bare.text(result).match(/No web addresses: .*ZohoCRM\.org\.READ/g)).toHaveLength(1);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("the host follows the data center of the API domain in use: crm.zoho.eu for EU", async () => {
+    const { webOriginFor, dataCenterOfApiDomain } = await import("../src/config.js");
+    expect(dataCenterOfApiDomain("https://www.zohoapis.eu")).toBe("eu");
+    expect(dataCenterOfApiDomain("https://www.zohoapis.com.au")).toBe("au");
+    expect(dataCenterOfApiDomain("https://www.zohoapis.com")).toBe("us");
+    expect(dataCenterOfApiDomain("http://127.0.0.1:8080")).toBeUndefined();
+    expect(webOriginFor("eu", "production")).toBe("https://crm.zoho.eu");
+    expect(webOriginFor("ca", "production")).toBe("https://crm.zohocloud.ca");
+    expect(webOriginFor("us", "sandbox")).toBe("https://crmsandbox.zoho.com");
+  });
+});
+
 describe("records named as people name them", () => {
   it("get_related_overview and get_related_records take a pasted web address (tab/Potentials too); requests go to the configured API domain", async () => {
     h.crm.resetStats();

@@ -84,6 +84,8 @@ const AFTER_SCOPE = ", then create a new refresh token with it. Retrying will no
 export function scopeHint(path: string): string {
   const [first, second, third] = path.replace(/^\/?crm\/v7\//, "").split("/");
   if (first === "settings" && second) return `The OAuth client lacks ZohoCRM.settings.${second}.READ: grant it${AFTER_SCOPE}`;
+  // GET /org (the org's web name, for web addresses) has a scope of its own.
+  if (first === "org") return `The OAuth client lacks ZohoCRM.org.READ: grant it${AFTER_SCOPE}`;
   const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
   const listScope = third && MODULE_SCOPES[third] ? `ZohoCRM.modules.${MODULE_SCOPES[third]}.READ` : undefined;
   const also = !third ? "" : listScope && listScope !== scope ? ` and ${listScope}` : listScope ? "" : ` and the one for the module the ${third} list holds`;
