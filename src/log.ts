@@ -14,6 +14,12 @@ const secrets = new Set<string>();
  */
 const accessTokens = new Set<string>();
 export const MAX_REMEMBERED_ACCESS_TOKENS = 32;
+let accessTokenMemory = MAX_REMEMBERED_ACCESS_TOKENS;
+
+/** Per-user sign-in holds one live Zoho token per signed-in user: remember at least that many. */
+export function rememberAccessTokens(count: number): void {
+  accessTokenMemory = Math.max(accessTokenMemory, count);
+}
 
 /** `kind`: "access-token" for short-lived tokens (bounded memory), else kept for the process's life. */
 export function registerSecret(value: string | undefined, kind: "secret" | "access-token" = "secret"): void {
@@ -23,7 +29,7 @@ export function registerSecret(value: string | undefined, kind: "secret" | "acce
   accessTokens.delete(value);
   accessTokens.add(value);
   // A Set iterates in insertion order: the first one is the oldest.
-  if (accessTokens.size > MAX_REMEMBERED_ACCESS_TOKENS) accessTokens.delete(accessTokens.values().next().value!);
+  if (accessTokens.size > accessTokenMemory) accessTokens.delete(accessTokens.values().next().value!);
 }
 
 export function redact(text: string): string {

@@ -120,8 +120,8 @@ describe("the bin refuses an unusable --oauth setup before it starts", () => {
       child.on("close", (code) => resolve({ code, stderr }));
     });
   }
-  // 32 different bytes: a repeated one is refused as not random (MCP_OAUTH_SECRET's own check).
-  const secret = Buffer.from(Array.from({ length: 32 }, (_, i) => i * 7 + 1)).toString("base64");
+  // The output of openssl rand -base64 32: a counting or repeated one is refused as not random.
+  const secret = "q3Vd9Jw0mZ7tXe2LkR5pN8yHc1sGf4Ub6iOaTzWQhMo=";
   const zoho = { ZOHO_CLIENT_ID: "1000.X", ZOHO_CLIENT_SECRET: "canary-client-secret-5f1d2c3b4a69" };
 
   it.each([

@@ -6,6 +6,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { OAuthRegisteredClientsStore } from "@modelcontextprotocol/sdk/server/auth/clients.js";
 import { InvalidClientMetadataError } from "@modelcontextprotocol/sdk/server/auth/errors.js";
 import { OAuthClientMetadataSchema, type OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
+import { displayName } from "./pages.js";
 import type { Sealer } from "./seal.js";
 
 /**
@@ -46,7 +47,9 @@ const DESKTOP_CLIENT_SCHEMES = new Set(["cursor:"]);
 export function checkRedirectUri(uri: string): void {
   if (!URL.canParse(uri)) throw new InvalidClientMetadataError(`redirect_uris: ${uri.slice(0, 100)} is not a URL`);
   const url = new URL(uri);
-  if (url.hash) throw new InvalidClientMetadataError(`redirect_uris: ${uri} must not have a fragment`);
+  // Checked on the text: URL parsing drops an empty "#" and resolves "..", which the exact match compares as written.
+  if (url.hash || uri.includes("#")) throw new InvalidClientMetadataError(`redirect_uris: ${uri} must not have a fragment`);
+  if (uri.includes("\\") || /\/\.\.?(?=[/?]|$)/.test(uri.replace(/^[^:]+:\/\/[^/]*/, ""))) throw new InvalidClientMetadataError(`redirect_uris: ${uri} must not hold . or .. segments or backslashes`);
   if (url.username || url.password) throw new InvalidClientMetadataError(`redirect_uris: ${uri} must not hold a user name or password`);
   if (url.protocol === "https:") return;
   if (url.protocol === "http:") {
@@ -117,10 +120,15 @@ export class SealedClientsStore implements OAuthRegisteredClientsStore {
     if (client.grant_types && client.grant_types.some((g) => g !== "authorization_code" && g !== "refresh_token")) {
       throw new InvalidClientMetadataError("grant_types may only hold authorization_code and refresh_token");
     }
+    // Said, not ignored: a client that asked for the implicit flow would otherwise believe it has it.
+    if (client.response_types && client.response_types.some((t) => t !== "code")) {
+      throw new InvalidClientMetadataError("response_types may only hold code (the implicit flow is not offered)");
+    }
+    const name = client.client_name ? displayName(client.client_name, MAX_NAME) : "";
     const sealed: SealedClient = {
       redirect_uris: client.redirect_uris,
       token_endpoint_auth_method: method,
-      ...(client.client_name ? { client_name: client.client_name.slice(0, MAX_NAME) } : {}),
+      ...(name ? { client_name: name } : {}),
       ...(client.client_uri ? { client_uri: client.client_uri } : {}),
     };
     if (JSON.stringify(sealed).length > MAX_SEALED_METADATA) {
@@ -285,7 +293,7 @@ export async function fetchMetadataDocument(clientId: string, options: ClientSto
     client_id: clientId,
     redirect_uris: document.redirect_uris,
     token_endpoint_auth_method: "none",
-    ...(document.client_name ? { client_name: String(document.client_name).slice(0, MAX_NAME) } : {}),
+    ...(document.client_name && displayName(String(document.client_name), MAX_NAME) ? { client_name: displayName(String(document.client_name), MAX_NAME) } : {}),
     ...(document.client_uri ? { client_uri: document.client_uri } : {}),
   };
 }

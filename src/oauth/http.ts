@@ -12,6 +12,7 @@ import { createOAuthMetadata } from "@modelcontextprotocol/sdk/server/auth/route
 import { ConfigError, type Config } from "../config.js";
 import { apiDomainAccepted } from "../zoho/auth.js";
 import { registerSecret, type Logger } from "../log.js";
+import { weakBase64Text, weakBytes } from "../secret-strength.js";
 import type { ToolDeps } from "../tools/types.js";
 import type { ClientStoreOptions } from "./clients.js";
 import { ZohoSignInProvider, type VerifiedSignIn } from "./provider.js";
@@ -31,7 +32,7 @@ export interface SignInSettings {
   secret: Uint8Array;
   /** Tests: serve Client ID Metadata Documents from 127.0.0.1 over http. */
   clients?: ClientStoreOptions;
-  /** MCP_TRUST_PROXY, as Express's "trust proxy" takes it: a hop count, or addresses/CIDRs/keywords. */
+  /** MCP_TRUST_PROXY, as Express's "trust proxy" takes it: a hop count (0: none), or addresses/CIDRs/keywords. */
   trustProxy?: number | string[];
   /** Tests: how long a just-rotated refresh token is still taken (default 10 s). */
   refreshGraceMs?: number;
@@ -60,14 +61,16 @@ export interface RateLimits {
 const RATE_LIMITS: RateLimits = { authorize: 300, token: 300, tokenPerAddress: 3000, register: 100, revoke: 300 };
 
 /**
- * MCP_TRUST_PROXY: which peers may say, in X-Forwarded-For, who the client is. Unset: loopback
- * only (a reverse proxy on the same machine). Behind a load balancer on another address, name it
- * (its address or CIDR, comma-separated) or the number of proxy hops in front of the server;
- * otherwise every client looks like the load balancer and shares one rate-limit bucket.
+ * MCP_TRUST_PROXY: which peers may say, in X-Forwarded-For, who the client is. Unset: nobody. Not
+ * even loopback by default: `ssh -L`, `kubectl port-forward` or socat also connect from 127.0.0.1,
+ * and through them anyone could name themselves anew on every request, past the rate limits.
+ * Behind a reverse proxy, name it (`loopback` for one on this machine, or its address or CIDR,
+ * comma-separated) or the number of proxy hops in front of the server; otherwise every client
+ * looks like the proxy and shares one rate-limit bucket.
  */
 export function parseTrustProxy(raw: string | undefined): number | string[] {
   const text = raw?.trim() ?? "";
-  if (text === "") return ["loopback"];
+  if (text === "") return 0;
   if (/^\d+$/.test(text)) {
     const hops = Number(text);
     if (hops > 10) throw new ConfigError("MCP_TRUST_PROXY must be a hop count from 0 to 10, or addresses/CIDRs of your proxies, e.g. 10.0.0.0/8");
@@ -83,6 +86,10 @@ export function parseTrustProxy(raw: string | undefined): number | string[] {
     if (family === 0 || !prefixOk || extra !== undefined) {
       throw new ConfigError(`MCP_TRUST_PROXY: "${entry.slice(0, 60)}" is not an address, a CIDR or loopback/linklocal/uniquelocal; use a hop count (e.g. 1) or your proxies' addresses, e.g. 10.0.0.0/8`);
     }
+    // 0.0.0.0/0 believes every client's own X-Forwarded-For: the rate limits would count nothing.
+    if (prefix !== undefined && Number(prefix) < (family === 4 ? 8 : 7)) {
+      throw new ConfigError(`MCP_TRUST_PROXY: "${entry}" would trust X-Forwarded-For from a large part of the internet (any client could pick its own address); name your proxies' addresses, a CIDR of /${family === 4 ? 8 : 7} or narrower, or a hop count`);
+    }
   }
   return entries;
 }
@@ -93,8 +100,8 @@ export function loadSignInSettings(env: NodeJS.ProcessEnv, options: { demo: bool
   let publicUrl: string | undefined;
   if (rawUrl) {
     const url = URL.canParse(rawUrl) ? new URL(rawUrl) : undefined;
-    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.pathname.replace(/\/+$/, "") !== "") {
-      throw new ConfigError("MCP_PUBLIC_URL must be the origin clients reach, such as https://crm-mcp.example.com (no path, query or fragment)");
+    if (!url || !/^https?:$/.test(url.protocol) || url.search || url.hash || url.username || url.password || url.pathname.replace(/\/+$/, "") !== "") {
+      throw new ConfigError("MCP_PUBLIC_URL must be the origin clients reach, such as https://crm-mcp.example.com (no user name or password, path, query or fragment)");
     }
     if (url.protocol !== "https:" && !["localhost", "127.0.0.1", "[::1]"].includes(url.hostname)) {
       throw new ConfigError("MCP_PUBLIC_URL must use https (http only for localhost): tokens and Zoho's sign-in travel through it");
@@ -110,10 +117,9 @@ export function loadSignInSettings(env: NodeJS.ProcessEnv, options: { demo: bool
     registerSecret(rawSecret);
     const decoded = /^[A-Za-z0-9+/_-]+={0,2}$/.test(rawSecret) ? Buffer.from(rawSecret, "base64") : Buffer.alloc(0);
     if (decoded.length < 32) throw new ConfigError("MCP_OAUTH_SECRET must be base64 that decodes to at least 32 bytes, e.g. the output of: openssl rand -base64 32");
-    // 32 random bytes hold about 30 different values; a typed or repeated secret holds few.
-    if (new Set(decoded).size < MIN_DISTINCT_SECRET_BYTES) {
-      throw new ConfigError("MCP_OAUTH_SECRET is not random enough (too few different bytes: typed, repeated or zeros); make one with: openssl rand -base64 32");
-    }
+    // Anyone holding a registered client_id can test guesses at the secret offline: it must be random.
+    const weakness = weakBase64Text(rawSecret) ?? weakBytes(decoded);
+    if (weakness) throw new ConfigError(`MCP_OAUTH_SECRET is not random enough (${weakness}); make one with: openssl rand -base64 32`);
     secret = new Uint8Array(decoded);
   } else if (options.demo) {
     // Demo only: tokens die with the process, which is what a demo wants.
@@ -123,8 +129,6 @@ export function loadSignInSettings(env: NodeJS.ProcessEnv, options: { demo: bool
   }
   return { publicUrl, secret, trustProxy: parseTrustProxy(env.MCP_TRUST_PROXY) };
 }
-
-const MIN_DISTINCT_SECRET_BYTES = 16;
 
 /** The paths the authorization server answers (everything but /mcp and /healthz). */
 const OWNED_PATHS = new Set([
@@ -179,7 +183,7 @@ export class SignInHttp {
     });
     this.provider = provider;
     this.metadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
-    this.app = buildApp(provider, publicUrl, this.logger, this.settings.rateLimit, this.settings.trustProxy ?? ["loopback"]);
+    this.app = buildApp(provider, publicUrl, this.logger, this.settings.rateLimit, this.settings.trustProxy ?? 0);
   }
 
   owns(path: string): boolean {
@@ -227,8 +231,18 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   const app = express();
   app.disable("x-powered-by");
   // The client's address (for the rate limits) comes from X-Forwarded-For only when the peer is a
-  // proxy MCP_TRUST_PROXY names (by default one on this machine); from anyone else it is not believed.
+  // proxy MCP_TRUST_PROXY names (by default none); from anyone else it is not believed.
   app.set("trust proxy", trustProxy);
+  if (trustProxy === 0) {
+    let told = false;
+    app.use((req, _res, next) => {
+      if (!told && req.headers["x-forwarded-for"] !== undefined) {
+        told = true;
+        logger.log("warning", "X-Forwarded-For is ignored (MCP_TRUST_PROXY is not set): every client behind a reverse proxy shares its rate limits. Set MCP_TRUST_PROXY=loopback for a proxy on this machine, or the proxies' addresses");
+      }
+      next();
+    });
+  }
   // Our limiters replace the SDK's (per address only, and far lower).
   const limit = { rateLimit: false as const };
   const limits = { ...RATE_LIMITS, ...(rateLimit || {}) };
@@ -271,7 +285,7 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   app.use("/.well-known/oauth-protected-resource/mcp", metadataHandler(protectedResource));
   app.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource));
   const form = express.urlencoded({ extended: false, limit: "64kb" });
-  app.use("/authorize", limiter(limits.authorize, quarter), form, (req, res, next) => provider.checkAuthorizationRequest(req, res, next), authorizationHandler({ provider, ...limit }));
+  app.use("/authorize", limiter(limits.authorize, quarter), form, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
   app.use("/token", limiter(limits.tokenPerAddress, quarter), form, limiter(limits.token, quarter, clientKey), (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
   app.use("/register", limiter(limits.register, 60 * 60_000), clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
   app.use("/revoke", limiter(limits.revoke, quarter), revocationHandler({ provider, ...limit }));

@@ -45,10 +45,22 @@ ${body}
 `;
 }
 
+/**
+ * A client's name as a person may see it: no control or format characters (bidi overrides such as
+ * U+202E turn "moc.elgoog" into "google.com" on screen; zero-width ones hide a difference), runs of
+ * spaces folded, at most `max` characters.
+ */
+export function displayName(name: string, max = 100): string {
+  return name.replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, "").replace(/\s+/g, " ").trim().slice(0, max);
+}
+
 export interface ConsentView {
   /** The client's self-declared name (or its client_id host when it gave none): shown, never trusted. */
   clientName: string;
-  /** For a client named by a metadata document URL: that URL's host, which (unlike the name) it cannot choose freely. */
+  /**
+   * For a client named by a metadata document URL: that URL's host, which (unlike the name) it
+   * cannot choose freely. Without it the name is one any stranger could register, and the page says so.
+   */
   clientHost?: string;
   /** Where the answer goes: the redirect URI's origin, so a person can spot an impostor. */
   redirectTarget: string;
@@ -58,10 +70,18 @@ export interface ConsentView {
 }
 
 export function consentPage(view: ConsentView): string {
-  const name = escapeHtml(view.clientName) + (view.clientHost ? ` (${escapeHtml(view.clientHost)})` : "");
+  const clientName = displayName(view.clientName);
+  // A registered client's name is its own claim: quoted and marked, so "Claude (claude.ai)" typed
+  // by a stranger never looks like the host-vouched name of a metadata-document client.
+  const plain = !view.clientHost ? `"${clientName}"` : clientName === view.clientHost ? clientName : `${clientName} (${view.clientHost})`;
+  const name = escapeHtml(plain);
+  const origin = view.clientHost
+    ? `<p class="where">Named by its client metadata document at ${escapeHtml(view.clientHost)}.</p>`
+    : `<p class="where">"${escapeHtml(clientName)}" is the name this client gave itself when it registered; this server has not verified it.</p>`;
   return page(
-    `Allow ${view.clientName}${view.clientHost ? ` (${view.clientHost})` : ""} to read your Zoho CRM?`,
+    `Allow ${plain} to read your Zoho CRM?`,
     `<h1>Allow <strong>${name}</strong> to read your Zoho CRM?</h1>
+${origin}
 <p><strong>${name}</strong> asks to use the Zoho CRM related records server as you. If you allow it, you sign in with Zoho next, and it can then <strong>read</strong>, with your Zoho permissions:</p>
 <ul>
 <li>records of your CRM and the records related to them (notes, contacts, deals, activities, ...)</li>

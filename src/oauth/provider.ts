@@ -9,7 +9,7 @@ import { SealedClientsStore, type ClientStoreOptions } from "./clients.js";
 import { PAGE_HEADERS, consentPage, errorPage } from "./pages.js";
 import { SignInLedger } from "./ledger.js";
 import { Sealer, safeEqual } from "./seal.js";
-import { AccountsError, authorizationUrl, exchangeCode, refreshAccessToken, revokeToken, trustedAccountsServer, type ZohoAccountsSettings } from "./zoho-accounts.js";
+import { AccountsError, authorizationUrl, exchangeCode, refreshAccessToken, revokeToken, trustedAccountsServer, zohoErrorCode, type ZohoAccountsSettings } from "./zoho-accounts.js";
 
 /**
  * The authorization server: the SDK's handlers do the OAuth protocol (metadata, PKCE S256 check,
@@ -133,10 +133,10 @@ export class ZohoSignInProvider implements OAuthServerProvider {
    * redirect URI is checked here first, and a bad one gets our error page (400), never a redirect.
    * Only errors after a person's choice (Deny, Zoho's answer) go back to the client.
    */
-  checkAuthorizationRequest(req: Request, res: Response, next: () => void): void {
+  async checkAuthorizationRequest(req: Request, res: Response, next: () => void): Promise<void> {
     if (req.method !== "GET" && req.method !== "POST") return next();
     const params = ((req.method === "POST" ? req.body : req.query) ?? {}) as Record<string, unknown>;
-    const problem = this.authorizationRequestProblem(params);
+    const problem = this.authorizationRequestProblem(params) ?? (await this.redirectUriProblem(params));
     if (!problem) return next();
     res.setHeader("cache-control", "no-store");
     this.showError(res, 400, "This sign-in request is not valid", `${problem}. Your MCP client sent a request this server cannot accept; nothing was sent back to it.`);
@@ -153,6 +153,20 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     if (typeof params.state === "string" && params.state.length > MAX_STATE) return `state must be at most ${MAX_STATE} characters`;
     if (typeof params.resource === "string" && (!URL.canParse(params.resource) || !sameResource(params.resource, this.resource))) return `resource must be ${this.resource}: this server only issues tokens for it`;
     return undefined;
+  }
+
+  /**
+   * The SDK's loopback match compares parsed URLs: it lets a fragment, a user name, `0x7f.0.0.1`
+   * and `..` segments through. Ours compares the text as registered, the port of a loopback URI
+   * aside (RFC 6749 3.1.2, RFC 8252 7.3). An unknown client is left to the SDK's own answer.
+   */
+  private async redirectUriProblem(params: Record<string, unknown>): Promise<string | undefined> {
+    if (typeof params.client_id !== "string" || typeof params.redirect_uri !== "string") return undefined;
+    const client = await this.clientsStore.getClient(params.client_id);
+    if (!client) return undefined;
+    const requested = params.redirect_uri;
+    if (client.redirect_uris.some((registered) => redirectUriMatches(requested, registered))) return undefined;
+    return "redirect_uri is not one this client registered (it must match exactly; only a loopback redirect URI's port may differ)";
   }
 
   /**
@@ -190,7 +204,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
       consentPage({
         clientName: client.client_name || hostOf(client.client_uri ?? client.redirect_uris[0] ?? client.client_id),
         // A metadata-document client declares its own name; the host serving the document is what vouches for it.
-        ...(/^https?:\/\//i.test(client.client_id) && client.client_name ? { clientHost: hostOf(client.client_id) } : {}),
+        ...(/^https?:\/\//i.test(client.client_id) ? { clientHost: hostOf(client.client_id) } : {}),
         redirectTarget: originOf(params.redirectUri),
         request: sealed,
         action: this.consentPath,
@@ -222,7 +236,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     this.clearFlowCookie(res, request.flow);
 
     const zohoError = query.get("error");
-    if (zohoError) return this.finishWithError(res, request, "access_denied", `Zoho sign-in ended: ${zohoError.replace(/[^\w .-]/g, "").slice(0, 60)}`);
+    if (zohoError) return this.finishWithError(res, request, "access_denied", `Zoho sign-in ended: ${zohoErrorCode(zohoError)}`);
     const code = query.get("code");
     if (!code) return this.finishWithError(res, request, "access_denied", "Zoho sent no code");
     // The code (and our client secret with it) goes only to a Zoho accounts host.
@@ -428,6 +442,17 @@ function readCookie(header: string | undefined, name: string): string | undefine
     if (key === name) return rest.join("=");
   }
   return undefined;
+}
+
+/** `http://localhost`, `http://127.0.0.1` or `http://[::1]` as written, with any port: what RFC 8252 7.3 lets vary. */
+const LOOPBACK_REDIRECT = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(?::\d{1,5})?(?=[/?]|$)/;
+
+/** A requested redirect URI against a registered one: the same text, or loopback ones differing in the port alone. */
+export function redirectUriMatches(requested: string, registered: string): boolean {
+  if (requested === registered) return true;
+  const a = LOOPBACK_REDIRECT.exec(requested);
+  const b = LOOPBACK_REDIRECT.exec(registered);
+  return a !== null && b !== null && a[1] === b[1] && requested.slice(a[0].length) === registered.slice(b[0].length);
 }
 
 /** Resource indicators compare as the same URL, a trailing slash and a fragment aside. */

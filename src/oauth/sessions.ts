@@ -1,6 +1,6 @@
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
-import type { Logger } from "../log.js";
+import { registerSecret, rememberAccessTokens, type Logger } from "../log.js";
 import type { ToolDeps } from "../tools/types.js";
 import { ZohoClient, type TokenSource } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
@@ -21,10 +21,14 @@ export class UserTokens implements TokenSource {
   constructor(
     private token: string,
     private expiresAt: number,
-  ) {}
+  ) {
+    // As the self-client's tokens are: a Zoho error that echoes the token must not carry it out.
+    registerSecret(token, "access-token");
+  }
 
   /** A newer token of the same sign-in replaces the one in use; an older one changes nothing. */
   update(token: string, expiresAt: number): void {
+    registerSecret(token, "access-token");
     if (expiresAt > this.expiresAt || this.refused === this.token) {
       this.token = token;
       this.expiresAt = expiresAt;
@@ -91,6 +95,8 @@ export class UserSessions {
     private readonly logger: Logger,
   ) {
     this.processLimit = pLimit(config.concurrency);
+    // Every session's live token stays redacted, and the one before it (a refresh overlaps).
+    rememberAccessTokens(2 * MAX_SESSIONS);
     this.perUser = Math.max(1, Math.ceil(config.concurrency / 2));
   }
 

@@ -48,6 +48,17 @@ export class AccountsError extends Error {
   }
 }
 
+/**
+ * Zoho's error code (`invalid_code`, `invalid_client`, `Access Denied`...) as we pass it on, in
+ * logs and in the error_description a client sees: words alone, whole or not at all. Anything
+ * else (a sentence, a token echoed back) is not ours to repeat, and cutting it short could leave
+ * half a secret that redaction, which matches whole secrets, no longer recognises.
+ */
+export function zohoErrorCode(raw: string): string {
+  const text = raw.trim();
+  return /^[A-Za-z][A-Za-z _]{0,39}$/.test(text) ? text : "unrecognised error";
+}
+
 export function authorizationUrl(settings: ZohoAccountsSettings, state: string): string {
   const url = new URL(`${settings.accountsUrl}/oauth/v2/auth`);
   url.search = new URLSearchParams({
@@ -138,8 +149,7 @@ async function tokenRequest(settings: ZohoAccountsSettings, accountsServer: stri
   }
   if (!body) throw new AccountsError("temporarily_unavailable", `the Zoho accounts server ${accountsServer} answered HTTP ${status} without a JSON body`);
   if (typeof body.access_token !== "string" || !body.access_token) {
-    // Only Zoho's error code goes on: never the body, which is not ours to echo.
-    const code = typeof body.error === "string" ? body.error.replace(/[^\w .-]/g, "").slice(0, 60) : "no access_token";
+    const code = typeof body.error === "string" ? zohoErrorCode(body.error) : "no access_token";
     throw new AccountsError(code, `Zoho refused: ${code}`);
   }
   return {

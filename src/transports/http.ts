@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { ConfigError, isLoopback } from "../config.js";
 import { registerSecret } from "../log.js";
+import { weakText } from "../secret-strength.js";
 import { SERVER_NAME, SERVER_VERSION, buildServer } from "../server.js";
 import type { ToolDeps } from "../tools/types.js";
 import { answerThenDrain, batchRefusal, readBody } from "./http-limits.js";
@@ -81,6 +82,8 @@ export function loadHttpOptions(flags: { host?: string | undefined; port?: strin
   // A bearer token is a password anyone on the network may try: short ones are guessable (and too
   // short to be redacted from logs safely).
   if (token && token.length < 16) throw new ConfigError("MCP_HTTP_TOKEN must be at least 16 characters: use a long random string, e.g. openssl rand -hex 32");
+  const weakness = token ? weakText(token) : undefined;
+  if (weakness) throw new ConfigError(`MCP_HTTP_TOKEN is guessable (${weakness}): use a long random string, e.g. openssl rand -hex 32`);
   registerSecret(token);
   const allowedOrigins = list(env.MCP_ALLOWED_ORIGINS).map((o) => {
     // Browsers send the serialized origin (scheme://host[:port], no path, default port left out).

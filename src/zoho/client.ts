@@ -3,7 +3,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
 import { TokenManager, accessTokenExpired } from "./auth.js";
-import { ZohoError, deadlineExceeded, isErrorEntry, scopeHint, zohoErrorOf, type ZohoErrorBody } from "./errors.js";
+import { ZohoError, deadlineExceeded, fitToMode, isErrorEntry, scopeHint, zohoErrorOf, type ZohoErrorBody } from "./errors.js";
 import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
@@ -234,7 +234,7 @@ export class ZohoClient {
       });
       return await read(response, `${prefixUrl}/${path}`);
     } catch (error) {
-      throw await this.toZohoError(error, options.signal);
+      throw fitToMode(await this.toZohoError(error, options.signal), this.config.auth.kind);
     }
   }
 
@@ -245,7 +245,7 @@ export class ZohoClient {
     const retried = status === 429 || status >= 500 ? " (after retries)" : "";
     const hint =
       code === "OAUTH_SCOPE_MISMATCH"
-        ? scopeHint(new URL(url).pathname)
+        ? scopeHint(new URL(url).pathname, this.config.auth.kind)
         : code === "INVALID_DATA" && details.param_name === "page_token"
           ? "The page_token is not valid here (garbled, another user's, or from another list): start again without page_token."
           : undefined;

@@ -55,6 +55,33 @@ function resolutionFor(code: string): string | undefined {
   return RESOLUTIONS[code];
 }
 
+/** Which identity the server holds at Zoho (config.auth.kind): advice about credentials depends on it. */
+export type AuthMode = "refresh" | "static" | "signin";
+
+/**
+ * Where the self-client's advice does not fit: signed in per user (`--oauth`), no credential is a
+ * setting the person can change (they sign in again; the operator owns the rest); with a bare
+ * ZOHO_ACCESS_TOKEN there is no refresh token to create anew.
+ */
+const MODE_RESOLUTIONS: Record<Exclude<AuthMode, "refresh">, Record<string, string>> = {
+  signin: {
+    INVALID_URL_PATTERN: "The request URL is wrong. Check the module, record id and related list API names.",
+    INVALID_TOKEN: "Zoho refused this sign-in's access token. Send the request again (your MCP client refreshes its token); if that is refused too, sign in again.",
+    AUTHENTICATION_FAILURE: "Zoho could not authenticate this sign-in. Sign in again from your MCP client.",
+    OAUTH_SCOPE_MISMATCH:
+      "This sign-in's Zoho token lacks the scope for this data. Sign in again from your MCP client, so Zoho grants every scope this server asks for; if the error stays, the server does not ask for this scope: tell its operator. Retrying will not help.",
+    TOO_MANY_REQUESTS: "Zoho's concurrency or API credit limit of your organization was reached. Wait a minute and retry, with fewer parallel calls.",
+    TIMEOUT: "Zoho did not answer in time. Try again, or ask for fewer records.",
+    DEADLINE_EXCEEDED: "The tool call ran out of time while Zoho was slow or rate limiting. Ask for fewer records (max_records) or try again in a minute.",
+    NETWORK_ERROR: "The server could not reach Zoho. Try again in a minute; if it persists, tell the server's operator.",
+    FILE_TOO_LARGE: "The file is larger than this server hands to a client in one resource. Open it in Zoho CRM.",
+  },
+  static: {
+    OAUTH_SCOPE_MISMATCH:
+      "The access token lacks the scope for this data: generate a new ZOHO_ACCESS_TOKEN with ZohoCRM.modules.READ, ZohoCRM.settings.related_lists.READ, ZohoCRM.settings.fields.READ and ZohoCRM.settings.modules.READ (or set up a refresh token: zoho-crm-related-mcp setup). Retrying will not help.",
+  },
+};
+
 /**
  * Zoho's scope name for each standard module (ZohoCRM.modules.{name}.READ), as its scopes page spells
  * them: no underscores (`salesorders`, `pricebooks`). Every other module is a custom one, whose scope
@@ -75,21 +102,35 @@ export function moduleScope(moduleApiName: string): string {
   return MODULE_SCOPES[moduleApiName] ?? "custom";
 }
 
-const AFTER_SCOPE = ", then create a new refresh token with it. Retrying will not help.";
+const AFTER_SCOPE: Record<AuthMode, string> = {
+  refresh: ", then create a new refresh token with it. Retrying will not help.",
+  static: ", then generate a new ZOHO_ACCESS_TOKEN with it. Retrying will not help.",
+  signin: ". Sign in again from your MCP client, so Zoho grants every scope this server asks for; if the error stays, the server does not ask for this scope: tell its operator. Retrying will not help.",
+};
 
 /**
  * The scope an OAUTH_SCOPE_MISMATCH calls for, read off the request's path under /crm/v7: Zoho's
  * own answer does not always name it, and a model cannot guess it.
  */
-export function scopeHint(path: string): string {
+export function scopeHint(path: string, mode: AuthMode = "refresh"): string {
   const [first, second, third] = path.replace(/^\/?crm\/v7\//, "").split("/");
-  if (first === "settings" && second) return `The OAuth client lacks ZohoCRM.settings.${second}.READ: grant it${AFTER_SCOPE}`;
+  const who = mode === "signin" ? "This sign-in's Zoho token lacks" : "The OAuth client lacks";
+  const grant = mode === "signin" ? "" : ": grant it";
+  if (first === "settings" && second) return `${who} ZohoCRM.settings.${second}.READ${grant}${AFTER_SCOPE[mode]}`;
   // GET /org (the org's web name, for web addresses) has a scope of its own.
-  if (first === "org") return `The OAuth client lacks ZohoCRM.org.READ: grant it${AFTER_SCOPE}`;
+  if (first === "org") return `${who} ZohoCRM.org.READ${grant}${AFTER_SCOPE[mode]}`;
   const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
   const listScope = third && MODULE_SCOPES[third] ? `ZohoCRM.modules.${MODULE_SCOPES[third]}.READ` : undefined;
   const also = !third ? "" : listScope && listScope !== scope ? ` and ${listScope}` : listScope ? "" : ` and the one for the module the ${third} list holds`;
-  return `The OAuth client lacks the scope to read this: grant ZohoCRM.modules.READ, or ${scope}${also}${AFTER_SCOPE}`;
+  return `${who} the scope to read this: ${mode === "signin" ? "" : "grant "}ZohoCRM.modules.READ, or ${scope}${also}${AFTER_SCOPE[mode]}`;
+}
+
+/** The error with advice that fits the server's mode, when the default advice is the self-client's. */
+export function fitToMode(error: unknown, mode: AuthMode): unknown {
+  if (!(error instanceof ZohoError) || mode === "refresh") return error;
+  const hint = MODE_RESOLUTIONS[mode][error.code];
+  if (!hint || error.hint !== resolutionFor(error.code)) return error;
+  return new ZohoError({ status: error.status, code: error.code, message: error.message, details: error.details, hint, cause: error.cause });
 }
 
 /** Zoho's verdict in an answer body: what `ZohoError` is built from. */
