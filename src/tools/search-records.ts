@@ -74,7 +74,7 @@ export const searchRecords = defineTool({
   name: "search_records",
   title: "Find records",
   description:
-    "Find Zoho CRM records by name, email, phone or criteria; without module_api_name it searches Leads, Contacts, Accounts and Deals at once. Start here without an id.",
+    "Find Zoho CRM records by name, email, phone or criteria; with no module_api_name, searches Leads, Contacts, Accounts and Deals at once. Start here without an id.",
   inputSchema: input,
   budgeted: true,
   outputSchema: {
