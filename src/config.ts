@@ -2,7 +2,11 @@ import { z } from "zod";
 
 /**
  * Zoho runs separate, isolated data centers: a token issued by accounts.zoho.eu is useless at
- * www.zohoapis.com. CA's accounts host is zohocloud.ca, not zoho.ca (a common mistake).
+ * www.zohoapis.com. CA's accounts host is zohocloud.ca, not zoho.ca (a common mistake). Sources:
+ * Zoho Accounts' multi-DC page (us to uk) and the SDKs' dc/ classes; ae (United Arab Emirates) is
+ * newer than both, see docs/zoho-compatibility.md. The accounts hosts are also the ones sign-in
+ * trusts in Zoho's `accounts-server` (src/oauth/zoho-accounts.ts), and the API hosts the ones an
+ * `api_domain` may name (src/zoho/auth.ts).
  */
 export const DATA_CENTERS = {
   us: { accounts: "https://accounts.zoho.com", tld: "com" },
@@ -14,6 +18,7 @@ export const DATA_CENTERS = {
   ca: { accounts: "https://accounts.zohocloud.ca", tld: "ca" },
   sa: { accounts: "https://accounts.zoho.sa", tld: "sa" },
   uk: { accounts: "https://accounts.zoho.uk", tld: "uk" },
+  ae: { accounts: "https://accounts.zoho.ae", tld: "ae" },
 } as const;
 
 export type DataCenter = keyof typeof DATA_CENTERS;

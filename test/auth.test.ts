@@ -69,6 +69,7 @@ describe("api_domain: only a Zoho API host may receive the access token", () => 
     "https://www.zohoapis.com.au",
     "https://sandbox.zohoapis.com",
     "https://www.zohoapis.ca",
+    "https://www.zohoapis.ae",
   ])("%s is accepted", async (apiDomain) => {
     const t = tokensFor(url);
     next = { status: 200, type: "application/json", body: JSON.stringify({ access_token: "1000.ok.token", expires_in: 3600, api_domain: apiDomain }) };
@@ -116,7 +117,11 @@ describe("api_domain: only a Zoho API host may receive the access token", () => 
 describe("scope hints use Zoho's scope names", () => {
   test.each([
     ["/crm/v7/Sales_Orders/1/Notes", "ZohoCRM.modules.salesorders.READ and ZohoCRM.modules.notes.READ"],
-    ["/crm/v7/Purchase_Orders/1/Attachments", "ZohoCRM.modules.purchaseorders.READ and the one for the module the Attachments list holds"],
+    ["/crm/v7/Purchase_Orders/1/Attachments", "ZohoCRM.modules.purchaseorders.READ and ZohoCRM.modules.attachments.READ, then"],
+    ["/crm/v7/Deals/1/Attachments/2", "ZohoCRM.modules.deals.READ and ZohoCRM.modules.attachments.READ, then"],
+    ["/crm/v7/Leads/1/Activities_Chronological_View", "ZohoCRM.modules.leads.READ, ZohoCRM.modules.tasks.READ, ZohoCRM.modules.calls.READ and ZohoCRM.modules.events.READ, then"],
+    ["/crm/v7/Accounts/1/Activities_Chronological_View_History", "ZohoCRM.modules.accounts.READ, ZohoCRM.modules.tasks.READ, ZohoCRM.modules.calls.READ and ZohoCRM.modules.events.READ, then"],
+    ["/crm/v7/Deals/1/Stage_History", "ZohoCRM.modules.deals.READ and the READ scope of the module the Stage_History list holds (list_related_lists names it; ZohoCRM.modules.custom.READ for a custom module)"],
     ["/crm/v7/Price_Books/1/Products", "ZohoCRM.modules.pricebooks.READ and ZohoCRM.modules.products.READ"],
     ["/crm/v7/Projects_X/1/Contacts", "ZohoCRM.modules.custom.READ and ZohoCRM.modules.contacts.READ"],
     ["/crm/v7/Leads/1/Notes", "ZohoCRM.modules.leads.READ and ZohoCRM.modules.notes.READ"],

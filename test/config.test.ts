@@ -1,5 +1,7 @@
 import { describe, expect, it, test } from "vitest";
 import { ConfigError, DATA_CENTERS, apiDomainFor, demoRequested, loadConfig } from "../src/config.js";
+import { authorizationUrl, trustedAccountsServer } from "../src/oauth/zoho-accounts.js";
+import { SETUP_SCOPES } from "../src/zoho/grant.js";
 
 const creds = { ZOHO_CLIENT_ID: "1000.ABC", ZOHO_CLIENT_SECRET: "s3cr3t-value-123", ZOHO_REFRESH_TOKEN: "1000.refresh.value" };
 
@@ -14,6 +16,7 @@ describe("data centers", () => {
     ["ca", "https://accounts.zohocloud.ca", "https://www.zohoapis.ca"],
     ["sa", "https://accounts.zoho.sa", "https://www.zohoapis.sa"],
     ["uk", "https://accounts.zoho.uk", "https://www.zohoapis.uk"],
+    ["ae", "https://accounts.zoho.ae", "https://www.zohoapis.ae"],
   ])("%s: accounts %s, api %s", (dc, accounts, api) => {
     const config = loadConfig({ ...creds, ZOHO_DC: dc.toUpperCase() });
     expect(config.accountsUrl).toBe(accounts);
@@ -21,8 +24,20 @@ describe("data centers", () => {
     expect(config.apiDomainPinned).toBe(false);
   });
 
-  test("all nine data centers are known", () => {
-    expect(Object.keys(DATA_CENTERS).sort()).toEqual(["au", "ca", "cn", "eu", "in", "jp", "sa", "uk", "us"]);
+  test("all ten data centers are known", () => {
+    expect(Object.keys(DATA_CENTERS).sort()).toEqual(["ae", "au", "ca", "cn", "eu", "in", "jp", "sa", "uk", "us"]);
+  });
+
+  test("sign-in trusts each data center's accounts host in Zoho's accounts-server, the UAE's included", () => {
+    for (const dc of Object.values(DATA_CENTERS)) expect(trustedAccountsServer(dc.accounts, "https://accounts.zoho.com")).toBe(dc.accounts);
+    expect(trustedAccountsServer("https://accounts.zoho.ae", "https://accounts.zoho.com")).toBe("https://accounts.zoho.ae");
+    expect(trustedAccountsServer("https://accounts.zoho.example", "https://accounts.zoho.com")).toBeUndefined();
+  });
+
+  test("setup and sign-in ask for the Emails scope beside the modules scope (Zoho's Emails pages name both)", () => {
+    const url = new URL(authorizationUrl({ clientId: "1000.ABC", clientSecret: "x", accountsUrl: "https://accounts.zoho.com", redirectUri: "https://mcp.example.com/oauth/callback", timeoutMs: 1000 }, "state"));
+    expect(url.searchParams.get("scope")!.split(",")).toEqual(expect.arrayContaining(["ZohoCRM.modules.READ", "ZohoCRM.modules.emails.READ"]));
+    expect(SETUP_SCOPES.split(",")).toEqual(expect.arrayContaining(["ZohoCRM.modules.READ", "ZohoCRM.modules.emails.READ"]));
   });
 
   test("sandbox and developer hosts of a data center, pinned over the token's api_domain", () => {
@@ -62,7 +77,7 @@ describe("defaults and limits", () => {
 
 describe("refusals name the variable and never echo a secret", () => {
   test.each([
-    [{ ...creds, ZOHO_DC: "mars" }, /^ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk/],
+    [{ ...creds, ZOHO_DC: "mars" }, /^ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk, ae/],
     [{ ...creds, ZOHO_ENVIRONMENT: "staging" }, /^ZOHO_ENVIRONMENT must be one of production, sandbox, developer/],
     [{ ...creds, ZOHO_MAX_RECORDS: "0" }, /^ZOHO_MAX_RECORDS must be at least 1/],
     [{ ...creds, ZOHO_MAX_RECORDS: "ten" }, /^ZOHO_MAX_RECORDS must be a whole number/],

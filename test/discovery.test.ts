@@ -74,7 +74,7 @@ describe("get_related_overview against the demo CRM", () => {
     // Every record shown has a resource link in its own module.
     const uris = links(result);
     expect(uris).toHaveLength(5 + 4 + 3 + 3);
-    expect(uris).toContain(`zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}`);
+    expect(uris).toContain(`zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}?user_id=${DEMO.userId}`);
     expect(uris).toContain(`zohocrm://records/Notes/${DEMO.leadNoteIds[6]}`);
     expect(uris).toContain(`zohocrm://records/Calls/${DEMO.leadOpenCallIds[0]}`);
     expect(uris).toContain(`zohocrm://records/Events/${DEMO.leadClosedEventId}`);

@@ -108,6 +108,19 @@ describe("README.md and docs/", () => {
     expect(unknown).toEqual([]);
   });
 
+  it("docs/dependencies.md names every package whose engines leave out Node 20 (npm ci's EBADENGINE lines)", () => {
+    const lock = JSON.parse(readFileSync(join(root, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string; engines?: { node?: string } }> };
+    // ">=22.19.0" or "^22..." in every alternative of the range: no 20.x satisfies it.
+    const leavesOut20 = (range: string) => range.split("||").every((alt) => /^\s*(>=|\^)\s*v?(\d+)/.test(alt) && Number(/(\d+)/.exec(alt)![1]) > 20);
+    const expected = Object.entries(lock.packages)
+      .filter(([path, p]) => path && p.engines?.node && leavesOut20(p.engines.node))
+      .map(([path, p]) => `${path.replace(/^.*node_modules\//, "")} (\`${p.engines!.node}\`)`);
+    expect(expected.length).toBeGreaterThan(0); // the scan itself works: the Inspector declares Node 22
+    const section = text("docs/dependencies.md").split("## `npm ci` on Node 20")[1] ?? "";
+    const listed = [...section.matchAll(/^\| `([^`]+)` [\d.x]+ \(`([^`]+)`\) \|/gm)].map((m) => `${m[1]} (\`${m[2]}\`)`);
+    expect(listed.sort()).toEqual([...new Set(expected)].sort());
+  });
+
   it("the demo excerpt in the README is what `npm run demo` prints now", () => {
     const readme = text("README.md");
     const start = readme.indexOf("```\n", readme.indexOf("The start of what `npm run demo` prints"));

@@ -191,7 +191,7 @@ describe.concurrent("refusing to start", () => {
     const lines = stderr.trimEnd().split("\n");
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(/ZOHO_DC/);
-    expect(lines[0]).toMatch(/us, eu, in, au, jp, cn, ca, sa, uk/);
+    expect(lines[0]).toMatch(/us, eu, in, au, jp, cn, ca, sa, uk, ae/);
     expect(stderr).not.toContain(CANARY.clientSecret);
   });
 

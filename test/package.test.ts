@@ -1,7 +1,7 @@
 // What users install: the MCPB manifest, the .mcpb Claude Desktop unpacks and starts, and the npm
 // tarball `npx zoho-crm-related-mcp` runs. Needs the build (`npm test` runs it first).
 import { execFile, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,6 +93,28 @@ describe("the .mcpb bundle", () => {
     await run(process.execPath, [mcpbCli, "unpack", mcpbFile, extensionPath]);
   }, 60_000);
 
+  it("the mcpb lines docs/releasing.md shows work as shown; validate refuses the .mcpb itself", async () => {
+    // A checkout's layout: manifest.json at the top, the .mcpb where `npm run pack` writes it.
+    const checkout = join(tmp, "checkout");
+    mkdirSync(join(checkout, "dist"), { recursive: true });
+    cpSync(join(root, "manifest.json"), join(checkout, "manifest.json"));
+    cpSync(mcpbFile, join(checkout, "dist", `${pkg.name}-${pkg.version}.mcpb`));
+    const doc = readFileSync(join(root, "docs", "releasing.md"), "utf8");
+    const lines = doc.split("\n").filter((l) => l.startsWith("npx mcpb "));
+    expect(lines.length).toBeGreaterThanOrEqual(4);
+    for (const line of lines) {
+      for (const command of line.split(" && ")) {
+        const [, , sub, ...args] = command.trim().split(/\s+/);
+        const { stdout } = await run(process.execPath, [mcpbCli, sub!, ...args], { cwd: checkout });
+        if (sub === "validate") expect(stdout, command).toContain("validation passes");
+        if (sub === "info") expect(stdout, command).toContain(`${pkg.name}-${pkg.version}.mcpb`);
+      }
+    }
+    const wrong = spawnSync(process.execPath, [mcpbCli, "validate", mcpbFile], { encoding: "utf8" });
+    expect(wrong.status).not.toBe(0);
+    expect(wrong.stdout + wrong.stderr).toContain("Invalid JSON in manifest file");
+  }, 30_000);
+
   it("holds the bundle, the manifest and a package.json without dependencies, nothing else", () => {
     const files = readdirSync(extensionPath, { recursive: true, withFileTypes: true })
       .filter((d) => d.isFile())
@@ -163,7 +185,7 @@ describe("the .mcpb bundle", () => {
     const { command, args = [], env = {} } = (await desktopConfig({ data_center: "mars" }))!;
     const child = spawnSync(command, args, { env: { ...cleanEnv, ...env }, input: "", encoding: "utf8", timeout: 20_000 });
     expect(child.status).toBe(2);
-    expect(child.stderr).toContain("ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk");
+    expect(child.stderr).toContain("ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk, ae");
     expect(child.stdout).toBe("");
   }, 30_000);
 });

@@ -1,7 +1,7 @@
 // Emails, Attachments and lists without a Get Record endpoint, against the demo CRM over HTTP:
 // the answer shapes of Zoho's Emails API, sub-record links under the parent, the file itself.
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { DEMO } from "../src/demo/seed.js";
+import { DEMO, DEMO_USERS } from "../src/demo/seed.js";
 import { startHarness, type Harness } from "./helpers.js";
 
 const lead = { module_api_name: "Leads", record_id: DEMO.leadId };
@@ -28,10 +28,50 @@ describe("Emails, Attachments, lists without records of their own", () => {
     expect(lines[0]).toBe(`Emails of Leads ${DEMO.leadId}: 3 records. Columns: id | subject | from | sent_time | status`);
     // The 64-character message_id is cut in the row; the whole id is in structuredContent and the link.
     expect(lines[1]).toBe(`${DEMO.leadEmailIds[0].slice(0, 12)}… | Re: Pricing call next week | brian.dylan@zylker-logistics.com | 2026-03-14T10:18:02+05:30 | received`);
-    expect(uris(r)).toEqual(DEMO.leadEmailIds.map((id) => `zohocrm://records/Leads/${DEMO.leadId}/Emails/${id}`));
+    // Each link carries the email's owner: View Email needs it for a colleague's email.
+    expect(uris(r)).toEqual(DEMO.leadEmailIds.map((id) => `zohocrm://records/Leads/${DEMO.leadId}/Emails/${id}?user_id=${DEMO.userId}`));
     // Zoho's Emails API takes no fields, page or per_page: none is sent.
     const sent = h.crm.stats.requests.filter((q) => q.path.endsWith("/Emails"));
     expect(sent.map((q) => q.query)).toEqual([{}]);
+  });
+
+  test("an email of a colleague's mailbox: its link carries the owner, and View Email is sent user_id, as Zoho requires", async () => {
+    const contact = { module_api_name: "Contacts", record_id: DEMO.contactId };
+    const r = await h.call("get_related_records", { ...contact, related_list_api_name: "Emails" });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    const ravisEmail = `zohocrm://records/Contacts/${DEMO.contactId}/Emails/${DEMO.contactEmailIds[0]}?user_id=${DEMO_USERS.ravi.id}`;
+    expect(uris(r)).toEqual([ravisEmail, `zohocrm://records/Contacts/${DEMO.contactId}/Emails/${DEMO.contactEmailIds[1]}?user_id=${DEMO.userId}`]);
+    h.crm.resetStats();
+    const read = await h.client.readResource({ uri: ravisEmail });
+    expect(JSON.parse((read.contents[0] as { text: string }).text)).toMatchObject({ message_id: DEMO.contactEmailIds[0], subject: "Sensor pilot: the three sites", owner: { id: DEMO_USERS.ravi.id } });
+    expect(h.crm.stats.requests.map((q) => q.query)).toEqual([{ user_id: DEMO_USERS.ravi.id }]);
+    // Without the owner, Patricia's token finds no such email in her own mailbox (the demo CRM, like Zoho, needs user_id).
+    await expect(h.client.readResource({ uri: ravisEmail.replace(/\?.*$/, "") })).rejects.toThrow(/INVALID_DATA.*the message id given seems to be invalid/s);
+    await expect(h.client.readResource({ uri: `${ravisEmail.replace(/\?.*$/, "")}?user_id=x1` })).rejects.toThrow(/user_id must be a Zoho user id: digits only/);
+  });
+
+  test("the Emails list's own filters: type and owner_id reach Zoho, and only the Emails list takes them", async () => {
+    const contact = { module_api_name: "Contacts", record_id: DEMO.contactId, related_list_api_name: "Emails" };
+    const crm = await h.call("get_related_records", { ...contact, type: "sent_from_crm" });
+    expect((crm.structuredContent as { records: Array<{ id: string }> }).records.map((e) => e.id)).toEqual([DEMO.contactEmailIds[1]]);
+    h.crm.resetStats();
+    const ravis = await h.call("get_related_records", { ...contact, type: "user_emails", owner_id: DEMO_USERS.ravi.id });
+    expect((ravis.structuredContent as { records: Array<{ id: string }> }).records.map((e) => e.id)).toEqual([DEMO.contactEmailIds[0]]);
+    expect(h.crm.stats.requests.map((q) => q.query)).toEqual([{ type: "user_emails", owner_id: DEMO_USERS.ravi.id }]);
+    // Refused before any request, naming the field.
+    h.crm.resetStats();
+    const refusals = await Promise.all([
+      h.call("get_related_records", { ...contact, owner_id: DEMO_USERS.ravi.id }),
+      h.call("get_related_records", { ...contact, type: "all_contacts_sent_crm_emails" }),
+      h.call("get_related_records", { ...contact, related_list_api_name: "Notes", type: "sent_from_crm" }),
+      h.call("get_related_records", { ...contact, type: "outbox" }),
+    ]);
+    expect(refusals.map((x) => x.isError)).toEqual([true, true, true, true]);
+    expect(h.text(refusals[0]!)).toMatch(/owner_id: Zoho takes it only with type "user_emails"/);
+    expect(h.text(refusals[1]!)).toMatch(/type: all_contacts_sent_crm_emails reads the emails of an account's contacts, so it is for Accounts only, not Contacts/);
+    expect(h.text(refusals[2]!)).toMatch(/type: only the Emails list takes this filter/);
+    expect(h.text(refusals[3]!)).toMatch(/type/);
+    expect(h.crm.stats.requests.filter((q) => q.path.includes("/Emails") || q.path.endsWith("/Notes"))).toEqual([]);
   });
 
   test("an email link reads the email itself, content included", async () => {
@@ -77,6 +117,15 @@ describe("Emails, Attachments, lists without records of their own", () => {
     expect(uris(r)).toEqual([]);
     const why = "Stage_History records have no links: Zoho has no Get Record endpoint for them (the list has no module of its own).";
     expect(h.text(r).split("\n").filter((l) => l.includes(why))).toEqual([why]);
+  });
+
+  test("Stage_History without fields shows the stages: the stage, where it moved to, how many days, when and by whom", async () => {
+    const r = await h.call("get_related_records", { ...deal, related_list_api_name: "Stage_History" });
+    expect(r.isError, h.text(r)).toBeFalsy();
+    expect((r.structuredContent as { fields: string[] }).fields).toEqual(["Stage", "Moved_To__s", "Stage_Duration_Calendar_Days", "Modified_Time", "Modified_By"]);
+    const lines = h.text(r).split("\n");
+    expect(lines[0]).toBe(`Stage_History of Deals ${DEMO.dealId}: 3 records. Columns: id | Stage | Moved_To__s | Stage_Duration_Calendar_Days | Modified_Time | Modified_By`);
+    expect(lines.slice(1, 4).map((l) => l.split(" | ").slice(1, 4).join(" | "))).toEqual(["Negotiation/Review |  | ", "Needs Analysis | Negotiation/Review | 14", "Qualification | Needs Analysis | 14"]);
   });
 });
 

@@ -204,7 +204,20 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
       }
     }
 
-    // 10. one related-records call, as get_related_records makes it.
+    // 10. the Emails scope, on the Emails list of the record found (Zoho asks for it beside the modules scope).
+    const emailsScope = "scope ZohoCRM.modules.emails.READ";
+    if (!probe) skip(emailsScope, domainOk ? `no record in ${PROBE_MODULES.join(", ")} to try` : "the API domain refused the token");
+    else {
+      try {
+        const { status } = await client.get(crmPath({ apiName: probe.module }, { recordId: probe.id }, { literal: "Emails" }));
+        report({ name: emailsScope, ok: true, detail: `${probe.module} ${probe.id} → Emails: ${status === 204 ? "no emails" : "readable"}` });
+      } catch (error) {
+        const missing = error instanceof ZohoError && error.code === "OAUTH_SCOPE_MISMATCH";
+        report({ name: emailsScope, ok: false, optional: true, detail: `${messageOf(error)}${missing ? "; without it the Emails list and its emails cannot be read" : ""}`, fix: missing ? SCOPE_FIX : apiFix(error, config) });
+      }
+    }
+
+    // 11. one related-records call, as get_related_records makes it.
     if (!probe && domainOk) report({ name: "related records", ok: true, detail: `not tried: no record in ${PROBE_MODULES.join(", ")}` });
     else if (!probe) skip("related records", "the API domain refused the token");
     else {

@@ -48,7 +48,7 @@ export interface DemoCrm {
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
-const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.modules.emails.READ ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
 /** How long a self-client's grant code lives: the API console offers 3 to 10 minutes. */
 const GRANT_CODE_TTL_MS = 10 * 60_000;
 const MAX_PER_PAGE = 200;
@@ -310,8 +310,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       }
       if (rest.length === 2 && first && second === "search" && first !== "settings") return searchRecords(first, q, can);
       if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q, can);
-      if (rest.length === 3 && first && second && third === "Emails" && first !== "settings") return getEmails(first, second, q, can);
-      if (rest.length === 4 && first && second && third === "Emails" && rest[3]) return getEmail(first, second, rest[3], can);
+      if (rest.length === 3 && first && second && third === "Emails" && first !== "settings") return getEmails(first, second, q, can, identity);
+      if (rest.length === 4 && first && second && third === "Emails" && rest[3]) return getEmail(first, second, rest[3], q, can, identity);
       if (rest.length === 4 && first && second && third === "Attachments" && rest[3]) return getAttachmentFile(first, second, rest[3], can);
       if (rest.length === 3 && first && second && third && first !== "settings") return getRelatedRecords(first, second, third, q, ifModifiedSince, can);
     }
@@ -410,14 +410,15 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   }
 
   /** Zoho's Get Emails of a Record: `{"Emails":[...], "info":{...}}`, ten per call, by index; no `fields`. */
-  function getEmails(module: string, recordId: string, q: URLSearchParams, can: Permissions): Reply {
+  function getEmails(module: string, recordId: string, q: URLSearchParams, can: Permissions, identity: DemoIdentity): Reply {
+    requireScope("ZohoCRM.modules.emails.READ");
     assertModule(module);
     assertReadable(module, can);
     if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!relatedListsOf(module).some((l) => l.api_name === "Emails")) throw invalidData("the related list name given seems to be invalid", { api_name: "Emails" });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const index = positiveInt(q, "index") ?? 1;
-    const all = data.emails(module, recordId);
+    const all = emailsOfType(module, data.emails(module, recordId), q, identity);
     const page = all.slice(index - 1, index - 1 + EMAILS_PER_CALL);
     if (page.length === 0) return { status: 204 };
     const more = index - 1 + page.length < all.length;
@@ -436,14 +437,47 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     };
   }
 
-  /** Zoho's View Email: the one email, `content` included. */
-  function getEmail(module: string, recordId: string, messageId: string, can: Permissions): Reply {
+  /**
+   * Get Emails' own filters (Zoho's get-email-rel-list page): `type` (sent_from_crm,
+   * scheduled_in_crm, drafts, user_emails; all_contacts_* on Accounts only) and `owner_id`, only
+   * with type=user_emails. Without `type`, every email: the users' and those sent from CRM.
+   */
+  function emailsOfType(module: string, all: ReadonlyArray<Readonly<Record<string, unknown>>>, q: URLSearchParams, identity: DemoIdentity): ReadonlyArray<Readonly<Record<string, unknown>>> {
+    const type = q.get("type");
+    const ownerId = q.get("owner_id");
+    const TYPES = ["sent_from_crm", "scheduled_in_crm", "drafts", "user_emails", "all_contacts_sent_crm_emails", "all_contacts_scheduled_crm_emails", "all_contacts_draft_crm_emails"];
+    if (type !== null && (!TYPES.includes(type) || (type.startsWith("all_contacts_") && module !== "Accounts"))) throw invalidParam("type");
+    if (ownerId !== null && (type !== "user_emails" || !/^\d+$/.test(ownerId))) throw invalidParam("owner_id");
+    const statusIs = (e: Readonly<Record<string, unknown>>, kind: string) => (e.status as Array<{ type?: string }> | undefined)?.some((st) => st.type === kind) === true;
+    const ownerOf = (e: Readonly<Record<string, unknown>>) => (e.owner as { id?: string } | undefined)?.id;
+    switch (type) {
+      case null: return all;
+      case "sent_from_crm": return all.filter((e) => e.source === "crm_mail" && !statusIs(e, "scheduled") && !statusIs(e, "draft"));
+      case "scheduled_in_crm": return all.filter((e) => statusIs(e, "scheduled"));
+      case "drafts": return all.filter((e) => statusIs(e, "draft"));
+      case "user_emails": return all.filter((e) => e.source !== "crm_mail" && ownerOf(e) === (ownerId ?? userIdOf(identity)));
+      default: return []; // the account's contacts' emails: the demo's accounts have none
+    }
+  }
+
+  /**
+   * Zoho's View Email: the one email, `content` included. An email of another user's mailbox is
+   * found only with that user's `user_id` (Zoho's view-email page: "mandatory for viewing shared
+   * email id from others"); without it the demo answers as if the message were not the caller's,
+   * INVALID_DATA (the page does not show that answer: our choice).
+   */
+  function getEmail(module: string, recordId: string, messageId: string, q: URLSearchParams, can: Permissions, identity: DemoIdentity): Reply {
+    requireScope("ZohoCRM.modules.emails.READ");
     assertModule(module);
     assertReadable(module, can);
     if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const email = data.emails(module, recordId).find((e) => e.message_id === messageId);
     if (!email) throw invalidData("the message id given seems to be invalid", { message_id: messageId });
+    const owner = (email.owner as { id?: string } | undefined)?.id;
+    const userId = q.get("user_id");
+    if (userId !== null && !/^\d+$/.test(userId)) throw invalidParam("user_id");
+    if (owner !== undefined && owner !== (userId ?? userIdOf(identity))) throw invalidData("the message id given seems to be invalid", { message_id: messageId });
     return { status: 200, body: { Emails: [email] } };
   }
 
@@ -802,6 +836,11 @@ const CURRENT_USER = {
   time_zone: "Asia/Kolkata",
   country_locale: "en_US",
 };
+
+/** The Zoho user id behind a demo access token: the self-client's user is Patricia. */
+function userIdOf(identity: DemoIdentity): string {
+  return identity === "service" ? CURRENT_USER.id : DEMO_USERS[identity].id;
+}
 
 /** A signed-in demo user (per-user sign-in), in the same shape. */
 function userOf(identity: DemoSignInUserKey): Record<string, unknown> {

@@ -66,6 +66,15 @@ export const DEMO = {
     "9f8e7d6c5b4a39281706f5e4d3c2b1a0f9e8d7c6b5a493827160f5e4d3c2b1a0",
     "0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9",
   ],
+  /**
+   * Contact "Lena Fischer"'s two emails, newest first: Ravi's own mail synced over IMAP (an email
+   * shared by someone else, for Patricia: View Email needs its owner's user_id) and one Patricia
+   * sent from CRM (for the Emails list's `type` and `owner_id` filters).
+   */
+  contactEmailIds: [
+    "7c3e9a1f5b2d4e6081a3c5e7f9b1d3f5a7c9e1b3d5f7a9c1e3b5d7f9a1c3e5b7",
+    "2b4d6f8a0c2e4a6c8e0b2d4f6a8c0e2b4d6f8a0c2e4b6d8f0a2c4e6b8d0f2a4c",
+  ],
   /** Account "Globex Bulk Archive": 10,500 Notes, for the 10,000-record benchmark. */
   bulkAccountId: "4876876000000391086",
   bulkAccountName: "Globex Bulk Archive",
@@ -301,9 +310,14 @@ function buildDemoData(): DemoData {
     File_Name: "business-card.png", Size: String(Buffer.from(CARD_PNG, "base64").length), Parent_Id: { name: "Brian Dylan", id: DEMO.leadContactId },
     $se_module: "Contacts", $type: "Attachment", $file_id: "029025a1b2c3d4e5f6487687", $link_url: null,
   })));
-  relate(rollout, "Stage_History", ["Qualification", "Needs Analysis", "Negotiation/Review"].map((stage, i) =>
+  // One row per stage the deal entered, with the field tracker's columns: the stage, where it moved
+  // to next (null: still there) and how long it stayed (docs/zoho-compatibility.md, item 2).
+  const stages = ["Qualification", "Needs Analysis", "Negotiation/Review"];
+  relate(rollout, "Stage_History", stages.map((stage, i) =>
     record("Stage_History", String(4876876000001031001n + BigInt(i * 12)), zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000),
-      zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000), { Stage: stage, Amount: 184_000, Probability: [10, 30, 80][i] })));
+      zohoTime(Date.parse("2026-01-15T11:00:00+05:30") + i * 14 * 86_400_000), {
+        Stage: stage, Moved_To__s: stages[i + 1] ?? null, Stage_Duration_Calendar_Days: i + 1 < stages.length ? 14 : null, Amount: 184_000, Probability: [10, 30, 80][i],
+      })));
 
   const onZylker = { What_Id: zylkerRef, $se_module: "Accounts" };
   relate(zylker, "Notes", add(
@@ -389,7 +403,24 @@ function buildDemoData(): DemoData {
       content: `<div>Batch ${DEMO.massImportEmailCount - i} imported.</div>`,
     };
   });
-  const emails = new Map<string, ReadonlyArray<Record<string, unknown>>>([[`Leads/${DEMO.leadId}`, brianEmails], [`Leads/${DEMO.massImportLeadId}`, massEmails]]);
+  // Contact "Lena Fischer": one email of Ravi's own mailbox (source imap: a user email, shared with
+  // the org) and one Patricia sent from CRM.
+  const lena = { user_name: "Lena Fischer", email: "lena.fischer@zylker-demo.com" };
+  const lenaEmail = (i: 0 | 1, owner: DemoUser, source: string, subject: string, sentTime: string, content: string) => {
+    const from = { user_name: owner.name, email: owner.email };
+    return {
+      cc: [], summary: null, owner: { name: owner.name, id: owner.id }, read: true, sent: true, subject, intent: null, sentiment_info: null,
+      message_id: DEMO.contactEmailIds[i], source, emotion: null,
+      linked_record: { module: { api_name: "Contacts", id: "4876876000000002179" }, name: "Lena Fischer", id: DEMO.contactId },
+      from, to: [lena], time: sentTime, sent_time: sentTime, thread_id: DEMO.contactEmailIds[i], status: [{ type: "sent" }],
+      has_attachment: false, has_thread_attachment: false, editable: false, mail_format: "html", reply_to: from, content,
+    };
+  };
+  const lenaEmails = [
+    lenaEmail(0, ravi, "imap", "Sensor pilot: the three sites", "2026-03-12T15:20:00+05:30", "<div>Hi Lena,<br>Hamburg, Rotterdam and Antwerp it is.<br>Ravi</div>"),
+    lenaEmail(1, patricia, "crm_mail", "Onboarding schedule", "2026-03-02T11:00:00+05:30", "<div>Hi Lena,<br>Onboarding starts on the 16th.<br>Patricia</div>"),
+  ];
+  const emails = new Map<string, ReadonlyArray<Record<string, unknown>>>([[`Leads/${DEMO.leadId}`, brianEmails], [`Leads/${DEMO.massImportLeadId}`, massEmails], [`Contacts/${DEMO.contactId}`, lenaEmails]]);
 
   return {
     emails(module, id) {

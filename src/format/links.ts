@@ -1,4 +1,5 @@
 import type { ResourceLink } from "@modelcontextprotocol/sdk/types.js";
+import { linkUrlOf } from "../zoho/attachments.js";
 import type { ZohoRecord } from "../zoho/related-records.js";
 import { moduleOf, resourceLink, shownId } from "./records.js";
 
@@ -35,8 +36,18 @@ export function linkPlan(relatedListApiName: string, hasOwnModule: boolean | und
   return { kind: "record" };
 }
 
-export function subRecordUri(parentModule: string, parentId: string, list: SubList, id: string): string {
-  return `zohocrm://records/${parentModule}/${parentId}/${list}/${encodeURIComponent(id)}`;
+export function subRecordUri(parentModule: string, parentId: string, list: SubList, id: string, userId?: string): string {
+  const query = userId ? `?user_id=${userId}` : "";
+  return `zohocrm://records/${parentModule}/${parentId}/${list}/${encodeURIComponent(id)}${query}`;
+}
+
+/**
+ * The owner of an email row (`owner.id`), digits only. View Email needs it as `user_id` to read an
+ * email of another user's mailbox (Zoho's view-email page), so the link carries it.
+ */
+function emailOwner(record: ZohoRecord): string | undefined {
+  const id = (record.owner as { id?: unknown } | undefined)?.id;
+  return typeof id === "string" && /^\d{1,30}$/.test(id) ? id : undefined;
 }
 
 /** The link of one record under `plan`, or undefined when the plan gives none. */
@@ -47,9 +58,13 @@ export function linkFor(record: ZohoRecord, plan: LinkPlan, parentModule: string
     case "record":
       return resourceLink(record, moduleOf(record, listModule));
     case "sub": {
+      // A link attachment has no file to download: its link is the address it names.
+      const linkUrl = plan.list === "Attachments" ? linkUrlOf(record) : undefined;
+      if (linkUrl) return { type: "resource_link", uri: linkUrl, name: shownId(record.id), description: "Link URL attachment: the address itself, no file" };
       // Named as the row shows the id: a 64-character message_id paid twice (uri and name) per email is
       // most of an overview's characters; the whole id is in the uri.
-      const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id), name: shownId(record.id) };
+      const userId = plan.list === "Emails" ? emailOwner(record) : undefined;
+      const link: ResourceLink = { type: "resource_link", uri: subRecordUri(parentModule, parentId, plan.list, record.id, userId), name: shownId(record.id) };
       // An email reads as JSON; an attachment as the file, whose type only the download says.
       if (plan.list === "Emails") link.mimeType = "application/json";
       return link;

@@ -11,6 +11,8 @@ import { loadKy } from "../zoho/ky.js";
 /** The scopes the tools need (read only), comma-separated as Zoho's consent URL wants them. */
 export const ZOHO_SCOPES = [
   "ZohoCRM.modules.READ",
+  // Zoho's Emails pages and its OpenAPI file ask for it beside the modules scope (zoho-compatibility.md).
+  "ZohoCRM.modules.emails.READ",
   "ZohoCRM.settings.related_lists.READ",
   "ZohoCRM.settings.fields.READ",
   "ZohoCRM.settings.modules.READ",

@@ -13,13 +13,15 @@ export type SubRecord = { kind: "file"; file: ZohoFile } | { kind: "email"; emai
 /**
  * The reader behind the sub-record template and get_record: an attachment's file
  * (`GET /crm/v7/{module}/{id}/Attachments/{attachment_id}`, FILE_TOO_LARGE above the cap) or one
- * email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`). Ids are checked by the callers.
+ * email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`, with the owner's `user_id` when the link
+ * carries it). Ids are checked by the callers.
  */
-export async function readSubRecord(client: ZohoClient, maxAttachmentBytes: number, module: string, id: string, list: SubList, sub: string, signal?: AbortSignal): Promise<SubRecord> {
+export async function readSubRecord(client: ZohoClient, maxAttachmentBytes: number, module: string, id: string, list: SubList, sub: string, signal?: AbortSignal, userId?: string): Promise<SubRecord> {
   if (list === "Attachments") {
     return { kind: "file", file: await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal }) };
   }
-  const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal });
+  // user_id: "mandatory for viewing shared email id from others" (Zoho's View Email page).
+  const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal, searchParams: { user_id: userId } });
   const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
   if (!email) throw new ZohoError({ code: "INVALID_DATA", message: `email ${sub} of ${module} record ${id} was not found` });
   return { kind: "email", email };
@@ -32,7 +34,8 @@ export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9._-]{1,256}$/;
  * Records Zoho serves only under their parent (CONTRACT "Sub-record links"):
  * `.../Attachments/{attachment_id}` is the file itself (`GET /crm/v7/{module}/{id}/Attachments/{attachment_id}`),
  * a blob with Zoho's content type, refused above ZOHO_MAX_ATTACHMENT_BYTES;
- * `.../Emails/{message_id}` is the email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`), as JSON.
+ * `.../Emails/{message_id}` is the email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`), as JSON;
+ * a `?user_id={owner}` on it is sent to View Email, which needs it for an email of another user.
  */
 export function registerSubRecordResource(
   server: McpServer,
@@ -54,12 +57,16 @@ export function registerSubRecordResource(
       const module = String(variables.module_api_name ?? "");
       const id = String(variables.record_id ?? "");
       const list = String(variables.related_list_api_name ?? "");
+      // An email link may end in `?user_id={owner}` (the email's owner, for View Email): the
+      // template's last variable then holds it too, so the id is what comes before the query.
+      const [rawSub = "", query] = String(variables.related_record_id ?? "").split("?", 2);
       let sub: string;
       try {
-        sub = decodeURIComponent(String(variables.related_record_id ?? ""));
+        sub = decodeURIComponent(rawSub);
       } catch {
         sub = "";
       }
+      const userId = new URLSearchParams(query ?? "").get("user_id") ?? undefined;
       // Bad input is JSON-RPC -32602 with the advice, as for the record template.
       if (!API_NAME.test(module)) throw invalidResourceUri(uri.href, "module_api_name must be a module API name: letters, digits and _ only");
       if (!RECORD_ID.test(id)) throw invalidResourceUri(uri.href, "record_id must be a Zoho record id: digits only");
@@ -69,7 +76,8 @@ export function registerSubRecordResource(
       try {
         if (list === "Attachments" && !RECORD_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an attachment id: digits only");
         if (list === "Emails" && !MESSAGE_ID_PATTERN.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an email's message_id");
-        const read = await readSubRecord(client, maxAttachmentBytes, module, id, list as SubList, sub, extra.signal);
+        if (userId !== undefined && !RECORD_ID.test(userId)) throw invalidResourceUri(uri.href, "user_id must be a Zoho user id: digits only");
+        const read = await readSubRecord(client, maxAttachmentBytes, module, id, list as SubList, sub, extra.signal, userId);
         if (read.kind === "file") {
           const { file } = read;
           return { contents: [{ uri: uri.href, mimeType: file.contentType, blob: Buffer.from(file.bytes).toString("base64"), ...(file.fileName ? { _meta: { fileName: file.fileName } } : {}) }] };

@@ -26,7 +26,13 @@ const BY_MODULE: Record<string, string[]> = {
   Calls: ["Subject", "Call_Start_Time", "Call_Type", "Owner"],
   Tasks: ["Subject", "Due_Date", "Status", "Owner"],
   Events: ["Event_Title", "Start_DateTime", "End_DateTime", "Owner"],
+  // A deal's stage history, a field tracker's list: the stage, the one it moved to, how many days it
+  // stayed, when and by whom (Zoho's Kaizen #107 names these columns; docs/zoho-compatibility.md).
+  Stage_History: ["Stage", "Moved_To__s", "Stage_Duration_Calendar_Days", "Modified_Time", "Modified_By"],
 };
+
+/** The column every field tracker's history has: where the tracked value moved to next. */
+const TRACKER_MOVED_TO = "Moved_To__s";
 
 /** The activity views mix Calls, Tasks and Events: ask for each one's subject, time and status. */
 export const ACTIVITY_FIELDS = ["Subject", "Event_Title", "Status", "Due_Date", "Call_Start_Time", "Start_DateTime", "Owner"];
@@ -53,6 +59,13 @@ export function defaultFields(targetModule: string | null | undefined, relatedLi
  */
 export function fieldsFromMetadata(module: string, meta: FieldMeta[]): string[] {
   const have = new Set(meta.map((f) => f.api_name));
+  // A field tracker's history module (a picklist's history, e.g. Lead_Status_History): the tracked
+  // picklist, where it moved to, the duration, when and by whom, under the names this org's metadata gives.
+  if (have.has(TRACKER_MOVED_TO)) {
+    const tracked = meta.find((f) => f.data_type === "picklist" && f.api_name !== TRACKER_MOVED_TO)?.api_name;
+    const duration = meta.find((f) => /duration/i.test(f.api_name))?.api_name;
+    return [tracked, TRACKER_MOVED_TO, duration, "Modified_Time", "Modified_By"].filter((f): f is string => f !== undefined && have.has(f));
+  }
   const name = NAME_FIELDS.find((f) => have.has(f)) ?? meta.find((f) => f.system_mandatory)?.api_name;
   const wanted = [name, ...(BY_MODULE[module] ?? []), ...COMMON];
   return [...new Set(wanted.filter((f): f is string => f !== undefined && have.has(f)))];

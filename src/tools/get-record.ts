@@ -14,7 +14,7 @@ import { moduleOfRecord, recordReference } from "./schemas.js";
 import { defineTool } from "./types.js";
 
 /** The links results hand out: a record, or an attachment or email under its record. */
-const LINK = /^zohocrm:\/\/records\/([A-Za-z][A-Za-z0-9_]{0,99})\/(\d{1,30})(?:\/(Attachments|Emails)\/([^/?#]{1,800}))?$/;
+const LINK = /^zohocrm:\/\/records\/([A-Za-z][A-Za-z0-9_]{0,99})\/(\d{1,30})(?:\/(Attachments|Emails)\/([^/?#]{1,800})(?:\?user_id=(\d{1,30}))?)?$/;
 
 /** Types read as text: what a model can read as it is. */
 const TEXT_TYPE = /^(text\/|application\/(json|xml|csv|x-csv|javascript|x-yaml|yaml)\b|application\/[\w.+-]*\+(json|xml)\b)/i;
@@ -41,7 +41,7 @@ export const getRecord = defineTool({
     "One Zoho CRM record in full (non-empty fields, web address), or the email or attachment behind a zohocrm:// link: for clients that cannot read resources.",
   inputSchema: input,
   handler: async (args, extra, deps) => {
-    let target: { module: string; id: string; list?: SubList; sub?: string };
+    let target: { module: string; id: string; list?: SubList; sub?: string; userId?: string };
     if (args.uri !== undefined) {
       const m = LINK.exec(args.uri.trim());
       if (!m) throw new InputError(`uri: ${JSON.stringify(args.uri.slice(0, 200))} is not a zohocrm:// link a result gave. ${RECORD_URI_ADVICE}`);
@@ -54,7 +54,9 @@ export const getRecord = defineTool({
       const list = m[3] as SubList | undefined;
       if (list === "Attachments" && !/^\d{1,30}$/.test(sub ?? "")) throw new InputError("uri: an attachment id is digits only");
       if (list === "Emails" && !MESSAGE_ID_PATTERN.test(sub ?? "")) throw new InputError("uri: that is not an email's message_id");
-      target = { module: await resolveModule(m[1]!, deps.modules, "uri"), id: m[2]!, ...(list ? { list, sub: sub! } : {}) };
+      // An email link carries its owner (?user_id=): View Email needs it for a colleague's email.
+      if (m[5] !== undefined && list !== "Emails") throw new InputError("uri: only an email link carries user_id");
+      target = { module: await resolveModule(m[1]!, deps.modules, "uri"), id: m[2]!, ...(list ? { list, sub: sub! } : {}), ...(m[5] ? { userId: m[5] } : {}) };
     } else {
       const ref = await resolveRecord({ module_api_name: args.module_api_name, record_id: args.record_id! }, deps);
       target = { module: ref.module_api_name, id: ref.record_id };
@@ -63,7 +65,7 @@ export const getRecord = defineTool({
     const [web, read] = await Promise.all([
       webAddresses(deps.config, deps.client, deps.modules),
       target.list
-        ? readSubRecord(deps.client, deps.config.maxAttachmentBytes, target.module, target.id, target.list, target.sub!, extra.signal).catch((error: unknown) => {
+        ? readSubRecord(deps.client, deps.config.maxAttachmentBytes, target.module, target.id, target.list, target.sub!, extra.signal, target.userId).catch((error: unknown) => {
             if (error instanceof ZohoError && error.code === "FILE_TOO_LARGE") return error;
             throw error;
           })

@@ -4,10 +4,10 @@ import { TextBudget } from "../format/budget.js";
 import { linkFor, linkPlan, type LinkPlan } from "../format/links.js";
 import { columnsOf, formatValue, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { redact } from "../log.js";
-import { EMAILS_PER_CALL, isEmailsList } from "../zoho/emails.js";
+import { EMAILS_PER_CALL, isEmailsList, listReader } from "../zoho/emails.js";
 import { ZohoError } from "../zoho/errors.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
-import { MAX_PER_PAGE, getRelatedRecordsPage, type ZohoRecord } from "../zoho/related-records.js";
+import { MAX_PER_PAGE, type ZohoRecord } from "../zoho/related-records.js";
 import { isActivityView, notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
 import { resolveRecord } from "./record-ref.js";
@@ -130,7 +130,7 @@ async function readList(
   try {
     // A full page costs one request, like a page of per_list, and makes the count exact up to 200
     // (or ZOHO_MAX_RECORDS, the most one call may fetch, when that is lower).
-    const page = await getRelatedRecordsPage(
+    const page = await listReader(list.api_name).page(
       deps.client,
       { module_api_name: parent, record_id: recordId, related_list_api_name: list.api_name, fields: plan.fields, per_page: pageSize },
       extra.signal,

@@ -3,15 +3,16 @@ import type { z } from "zod";
 import { TextBudget, continueAt } from "../format/budget.js";
 import { linkFor, linkPlan } from "../format/links.js";
 import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
-import { EMAILS_PER_CALL, checkEmailsQuery, isEmailsList } from "../zoho/emails.js";
+import { EMAILS_PER_CALL, checkEmailsFilters, checkEmailsQuery, isEmailsList, listReader } from "../zoho/emails.js";
 import { InputError } from "../zoho/errors.js";
-import { DISCRETE_LIMIT, MAX_PER_PAGE, getRelatedRecordsPage, walkRelatedRecords, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
+import { DISCRETE_LIMIT, MAX_PER_PAGE, type EmailsType, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList } from "./default-fields.js";
 import { resolveRecord, type RecordRef } from "./record-ref.js";
 import { pageBeyondLimit, type queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
 
-export type QueryInput = z.output<z.ZodObject<typeof queryShape>>;
+/** The shared parameters, and the Emails list's own filters (get_related_records only). */
+export type QueryInput = z.output<z.ZodObject<typeof queryShape>> & { type?: EmailsType | undefined; owner_id?: string | undefined };
 /** The input with its record resolved (record-ref.ts): a module API name and a record id. */
 export type QueryArgs = QueryInput & RecordRef;
 
@@ -36,6 +37,7 @@ export async function runRelatedQuery(
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
   }
   const emails = isEmailsList(relatedListApiName);
+  checkEmailsFilters(args, args.module_api_name, relatedListApiName);
   if (emails) {
     checkEmailsQuery(args);
     // Zoho's Emails API answers ten at a time, whatever one asks: a lower cap could not hold.
@@ -65,6 +67,8 @@ export async function runRelatedQuery(
     sort_by: args.sort_by,
     converted: args.converted,
     if_modified_since: args.if_modified_since,
+    type: args.type,
+    owner_id: args.owner_id,
   };
 
   const requested = args.max_records ?? DEFAULT_MAX_RECORDS;
@@ -78,9 +82,10 @@ export async function runRelatedQuery(
             .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} record${total === 1 ? "" : "s"}` } })
             .catch(() => undefined);
 
+  const reader = listReader(relatedListApiName);
   const result = onePage
-    ? { ...(await getRelatedRecordsPage(client, query, extra.signal)), resume: null, per_page: args.per_page, pages: undefined }
-    : await walkRelatedRecords(client, query, { maxRecords, signal: extra.signal, onProgress });
+    ? { ...(await reader.page(client, query, extra.signal)), resume: null, per_page: args.per_page, pages: undefined }
+    : await reader.walk(client, query, { maxRecords, signal: extra.signal, onProgress });
 
   const structured = {
     module_api_name: args.module_api_name,

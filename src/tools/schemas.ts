@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { looksLikeAddress, parseWebAddress } from "../format/web.js";
-import { DISCRETE_LIMIT, MAX_PER_PAGE } from "../zoho/related-records.js";
+import { DISCRETE_LIMIT, EMAILS_TYPES, MAX_PER_PAGE } from "../zoho/related-records.js";
 
 /**
  * Input schemas in Zoho's own parameter names. Everything that reaches a URL path is a checked
@@ -163,6 +163,12 @@ function queryParams(publish: Publish) {
     max_records: d(int(1, 100_000, publish).optional(), "Records to walk (default 200, cap ZOHO_MAX_RECORDS)"),
   };
 }
+
+/** The Emails list's own filters, in Zoho's names (get_related_records only; refused for other lists). */
+export const emailsFilterShape = {
+  type: z.enum(EMAILS_TYPES).optional().describe("Emails only: Zoho's type filter (all_contacts_*: an account's contacts' emails)"),
+  owner_id: zohoId("a Zoho user id").optional().describe("Emails only, with type user_emails: whose mailbox"),
+};
 
 /** get_related_records says what each parameter means and its limits... */
 export const queryShape = queryParams(true);

@@ -1,4 +1,4 @@
-import { isLoopback, type Config } from "../config.js";
+import { DATA_CENTERS, isLoopback, type Config } from "../config.js";
 import { registerSecret, type Logger } from "../log.js";
 import { ZohoError } from "./errors.js";
 import { loadKy } from "./ky.js";
@@ -165,7 +165,7 @@ export class TokenManager {
       if (!apiDomainAccepted(apiDomain, this.config)) {
         const refused = new ZohoError({
           code: "UNTRUSTED_API_DOMAIN",
-          message: `the accounts server ${this.config.accountsUrl} named api_domain ${JSON.stringify(apiDomain)}, which is not an https Zoho API host (*.zohoapis.{com,eu,in,com.au,jp,com.cn,ca,sa,uk}); the access token is not sent there`,
+          message: `the accounts server ${this.config.accountsUrl} named api_domain ${JSON.stringify(apiDomain)}, which is not an https Zoho API host (*.zohoapis.{${Object.values(DATA_CENTERS).map((dc) => dc.tld).join(",")}}); the access token is not sent there`,
         });
         this.refusal = { until: Date.now() + REFUSAL_COOLDOWN_MS, error: refused };
         throw refused;
@@ -196,7 +196,7 @@ export function tokenLifetimeMs(body: Record<string, unknown>): number {
 }
 
 /** Zoho's API domains, one per data center; the host is `www.`, `sandbox.` or `developer.` under one. */
-const ZOHO_API_DOMAINS = ["zohoapis.com", "zohoapis.eu", "zohoapis.in", "zohoapis.com.au", "zohoapis.jp", "zohoapis.com.cn", "zohoapis.ca", "zohoapis.sa", "zohoapis.uk"];
+const ZOHO_API_DOMAINS = Object.values(DATA_CENTERS).map((dc) => `zohoapis.${dc.tld}`);
 
 
 /**

@@ -2,8 +2,9 @@ import type { KyInstance } from "ky";
 import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import type { Logger } from "../log.js";
+import { attachmentContentType } from "./attachments.js";
 import { TokenManager, accessTokenExpired } from "./auth.js";
-import { ZohoError, deadlineExceeded, fitToMode, isErrorEntry, scopeHint, zohoErrorOf, type ZohoErrorBody } from "./errors.js";
+import { MAX_RETRY_AFTER_MS, ZohoError, deadlineExceeded, fitToMode, isErrorEntry, retryAfterSeconds, scopeHint, tooManyRequestsHint, zohoErrorOf, type ZohoErrorBody } from "./errors.js";
 import { loadKy } from "./ky.js";
 
 /** A module or related-list API name: what Zoho itself allows, so a path can never be steered. */
@@ -116,8 +117,8 @@ export class ZohoClient {
         methods: ["get"],
         statusCodes: [429, 500, 502, 503, 504],
         afterStatusCodes: [429, 503],
-        // Retry-After beyond a minute is longer than a tool call should wait.
-        maxRetryAfter: 60_000,
+        // Retry-After beyond a minute is longer than a tool call should wait (shouldRetry gives up on it).
+        maxRetryAfter: MAX_RETRY_AFTER_MS,
         backoffLimit: 8_000,
         jitter: true,
         retryOnTimeout: true,
@@ -126,6 +127,8 @@ export class ZohoClient {
           // for a request that timed out, the caller is waiting.
           if (error instanceof ZohoError) return false;
           if (error instanceof TimeoutError && retryCount > 1) return false;
+          // Zoho asks for a longer wait than a call makes (the day's API credits spent): say so now.
+          if (error instanceof HTTPError && error.response.status === 429 && (retryAfterSeconds(error.response.headers.get("retry-after")) ?? 0) * 1000 > MAX_RETRY_AFTER_MS) return false;
           return undefined;
         },
       },
@@ -171,7 +174,8 @@ export class ZohoClient {
   }
 
   /**
-   * GET a file under /crm/v7 (an attachment): its bytes and Zoho's content type, refused with
+   * GET a file under /crm/v7 (an attachment): its bytes and its content type (Zoho's, or the file
+   * name's when Zoho's only says "download", attachments.ts), refused with
    * FILE_TOO_LARGE above `maxBytes` (checked on Content-Length before the body is used, and on the
    * bytes). A JSON answer in Zoho's error form is Zoho's error, whatever the status.
    */
@@ -190,7 +194,8 @@ export class ZohoClient {
       if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength);
       const disposition = response.headers.get("content-disposition") ?? "";
       const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
-      return { contentType, bytes, fileName: name ? safeDecode(name) : undefined };
+      const fileName = name ? safeDecode(name) : undefined;
+      return { contentType: await attachmentContentType(contentType, fileName), bytes, fileName };
     });
     // An answer past what the client reads of any answer (readCapped) is a file far above the cap.
     return file.catch((error: unknown) => {
@@ -239,16 +244,20 @@ export class ZohoClient {
   }
 
   /** The one way a Zoho verdict (any status, either body form) becomes a ZohoError: code, message, what to do. */
-  private fromZoho(status: number, zoho: ZohoErrorBody, url: string, cause?: unknown): ZohoError {
+  private fromZoho(status: number, zoho: ZohoErrorBody, url: string, cause?: unknown, headers?: Headers): ZohoError {
     const { code, details } = zoho;
     const message = zoho.message || `Zoho answered HTTP ${status}`;
-    const retried = status === 429 || status >= 500 ? " (after retries)" : "";
+    const retryAfter = retryAfterSeconds(headers?.get("retry-after"));
+    const waitedOut = status === 429 && retryAfter !== undefined && retryAfter * 1000 > MAX_RETRY_AFTER_MS;
+    const retried = (status === 429 && !waitedOut) || status >= 500 ? " (after retries)" : "";
     const hint =
       code === "OAUTH_SCOPE_MISMATCH"
         ? scopeHint(new URL(url).pathname, this.config.auth.kind)
         : code === "INVALID_DATA" && details.param_name === "page_token"
           ? "The page_token is not valid here (garbled, another user's, or from another list): start again without page_token."
-          : undefined;
+          : status === 429
+            ? tooManyRequestsHint(message, retryAfter, this.config.auth.kind)
+            : undefined;
     return new ZohoError({ status, code, message: message + retried, details, hint, cause });
   }
 
@@ -277,7 +286,7 @@ export class ZohoClient {
         this.tokens.invalidate(new Headers(error.request.headers).get("Authorization")?.replace(/^Zoho-oauthtoken /, ""));
         return this.tokens.refusedError?.(status) ?? accessTokenExpired(status);
       }
-      return this.fromZoho(status, zoho, error.request.url, error);
+      return this.fromZoho(status, zoho, error.request.url, error, error.response.headers);
     }
     if (error instanceof TimeoutError) {
       return new ZohoError({ code: "TIMEOUT", message: `Zoho did not answer within ZOHO_TIMEOUT_MS (${this.config.timeoutMs} ms), twice`, cause: error });

@@ -1,6 +1,6 @@
 import { crmPath, type ZohoClient } from "./client.js";
 import { InputError, ZohoError } from "./errors.js";
-import type { PageStart, RelatedPage, RelatedQuery, WalkOptions, WalkResult, ZohoRecord } from "./related-records.js";
+import { RELATED_RECORDS_READER, type ListReader, type PageStart, type RelatedPage, type RelatedQuery, type WalkOptions, type WalkResult, type ZohoRecord } from "./related-records.js";
 
 /**
  * The Emails related list. `GET /crm/v7/{module}/{id}/Emails` looks like Get Related Records but is
@@ -30,6 +30,25 @@ export function checkEmailsQuery(args: Partial<Record<(typeof NOT_FOR_EMAILS)[nu
   }
 }
 
+/**
+ * The Emails list's own filters, checked before any request (Zoho's get-email-rel-list page):
+ * `type` and `owner_id` belong to the Emails list only; `owner_id` works only with
+ * type=user_emails; the all_contacts_ types are the Accounts module's.
+ */
+export function checkEmailsFilters(args: { type?: string | undefined; owner_id?: string | undefined }, parentModule: string, relatedListApiName: string): void {
+  const given = (["type", "owner_id"] as const).filter((k) => args[k] !== undefined);
+  if (!given.length) return;
+  if (!isEmailsList(relatedListApiName)) {
+    throw new InputError(`${given.join(", ")}: only the Emails list takes ${given.length === 1 ? "this filter" : "these filters"} (Zoho's Get Emails of a Record); ${relatedListApiName} does not`);
+  }
+  if (args.owner_id !== undefined && args.type !== "user_emails") {
+    throw new InputError(`owner_id: Zoho takes it only with type "user_emails" (whose synced mailbox to read); give type "user_emails" too`);
+  }
+  if (args.type?.startsWith("all_contacts_") && parentModule !== "Accounts") {
+    throw new InputError(`type: ${args.type} reads the emails of an account's contacts, so it is for Accounts only, not ${parentModule}`);
+  }
+}
+
 /** An email as a record: Zoho's fields as sent, with `id` = `message_id` so every record has an id. */
 function asRecord(email: Record<string, unknown>): ZohoRecord | undefined {
   const id = email.message_id;
@@ -40,7 +59,7 @@ function asRecord(email: Record<string, unknown>): ZohoRecord | undefined {
 /** One call of Get Emails of a Record; `page_token` carries Zoho's `index`. */
 export async function getEmailsPage(client: ZohoClient, q: RelatedQuery, signal?: AbortSignal): Promise<RelatedPage> {
   const path = crmPath({ apiName: q.module_api_name }, { recordId: q.record_id }, { literal: EMAILS_LIST });
-  const { status, body } = await client.get(path, { signal, searchParams: { index: q.page_token } });
+  const { status, body } = await client.get(path, { signal, searchParams: { type: q.type, owner_id: q.owner_id, index: q.page_token } });
   const none = { records: [], more_records: false, next_page_token: null, previous_page_token: null, page_token_expiry: null };
   if (status === 304) return { ...none, not_modified: true };
   if (!body) return { ...none, not_modified: false };
@@ -93,4 +112,12 @@ export async function walkEmails(client: ZohoClient, q: RelatedQuery, opts: Walk
     requests,
     pages,
   };
+}
+
+/** The Emails list's reader: Zoho's Emails API, ten at a time by index. */
+export const EMAILS_READER: ListReader = { page: getEmailsPage, walk: walkEmails };
+
+/** The reader of a related list, chosen once per query: the Emails API or Get Related Records. */
+export function listReader(relatedListApiName: string): ListReader {
+  return isEmailsList(relatedListApiName) ? EMAILS_READER : RELATED_RECORDS_READER;
 }

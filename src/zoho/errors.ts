@@ -22,7 +22,7 @@ const RESOLUTIONS: Record<string, string> = {
   INVALID_DATA:
     "Zoho rejected a value: the record id may not exist in this module, or the related list is missing or hidden in the layout. list_related_lists shows the module's related lists.",
   INVALID_TOKEN:
-    "The access token was refused. If the token is fresh, the data center is probably wrong: set ZOHO_DC to the one your Zoho account lives in (us, eu, in, au, jp, cn, ca, sa, uk).",
+    "The access token was refused. If the token is fresh, the data center is probably wrong: set ZOHO_DC to the one your Zoho account lives in (us, eu, in, au, jp, cn, ca, sa, uk, ae).",
   AUTHENTICATION_FAILURE: "Zoho could not authenticate the request. Check the OAuth settings and the data center (ZOHO_DC).",
   LIMIT_EXCEEDED: "Too many values: ask for at most 50 fields.",
   DISCRETE_PAGINATION_LIMIT_EXCEEDED:
@@ -32,8 +32,6 @@ const RESOLUTIONS: Record<string, string> = {
     "A page_token only works with the same fields, per_page, sort and filters as the call that returned it.",
   EXPIRED_VALUE: "The page_token has expired (they live 24 hours). Start again without page_token.",
   PAGINATION_LIMIT_EXCEEDED: "Zoho serves at most 100,000 records of one related list. Narrow the request with ids or If-Modified-Since.",
-  TOO_MANY_REQUESTS:
-    "Zoho's concurrency or API credit limit was reached. Wait a minute and retry, with fewer parallel calls; lower ZOHO_CONCURRENCY if this repeats.",
   INVALID_RESPONSE: "Zoho returned a response that is not valid JSON. Try again; if it persists, Zoho may be having an outage.",
   TIMEOUT: "Zoho did not answer in time. Try again, ask for fewer records, or raise ZOHO_TIMEOUT_MS.",
   DEADLINE_EXCEEDED:
@@ -51,8 +49,49 @@ const RESOLUTIONS: Record<string, string> = {
     "ZOHO_ACCESS_TOKEN has expired and cannot be refreshed. Set a new one, or configure ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN so the server refreshes tokens itself.",
 };
 
+/** Longest Retry-After a request waits out (ky's maxRetryAfter): past it, a tool call should not wait. */
+export const MAX_RETRY_AFTER_MS = 60_000;
+
+/**
+ * Seconds to wait from a Retry-After header: delay-seconds or an HTTP date (RFC 9110); undefined
+ * when absent or unreadable.
+ */
+export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.round((at - now) / 1000));
+}
+
+function duration(seconds: number): string {
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} minutes`;
+  return `${Math.round(seconds / 3600)} hours`;
+}
+
+/**
+ * What to do about HTTP 429 TOO_MANY_REQUESTS. Zoho answers both of its limits with this one code:
+ * the org's concurrency limit (requests in flight at once, by edition; passes in seconds) and its
+ * API credits per rolling 24 hours (passes only with time). Its pages give no separate code or
+ * body, so the hint tells them apart only by what the answer carries: a Retry-After longer than a
+ * tool call waits, or a message that names one of them. docs/zoho-compatibility.md, item 5.
+ */
+export function tooManyRequestsHint(message: string, retryAfter?: number, mode: AuthMode = "refresh", now = Date.now()): string {
+  // Signed in per user, ZOHO_CONCURRENCY is the operator's setting, not the person's.
+  const concurrency = mode === "signin" ? "the org's concurrency limit is shared with its other apps" : "lower ZOHO_CONCURRENCY if this repeats (the org's concurrency limit is shared with its other apps)";
+  const credits = "Zoho CRM's API dashboard (Setup, Developer Hub, APIs) shows the credits used";
+  if (retryAfter !== undefined && retryAfter * 1000 > MAX_RETRY_AFTER_MS) {
+    return `Zoho asks to wait ${duration(retryAfter)} (Retry-After, until ${new Date(now + retryAfter * 1000).toISOString()}), longer than a tool call waits: the org's API credits for the rolling 24 hours are most likely spent, and only time (or more credits) helps; ${credits}.`;
+  }
+  if (/concurren/i.test(message) && !/credit|total/i.test(message)) return `Too many requests in flight at once for the org: retry in a few seconds with fewer parallel calls; ${concurrency}.`;
+  if (/credit|per day|24.?hour/i.test(message) && !/concurren/i.test(message)) return `The org's API credits for the rolling 24 hours are spent: only time (or more credits) helps; ${credits}.`;
+  const asked = retryAfter !== undefined ? `Zoho asked to wait ${duration(retryAfter)} (Retry-After) and still refused. ` : "";
+  return `${asked}Zoho answers both of its limits with this code, and this answer does not say which: the concurrency limit passes in seconds (retry with fewer parallel calls; ${concurrency}); the API credits of the rolling 24 hours pass only with time (${credits}).`;
+}
+
 function resolutionFor(code: string): string | undefined {
-  return RESOLUTIONS[code];
+  // A 429 gets its hint from the answer (client.ts); this is the one for an answer that says nothing.
+  return code === "TOO_MANY_REQUESTS" ? tooManyRequestsHint("") : RESOLUTIONS[code];
 }
 
 /** Which identity the server holds at Zoho (config.auth.kind): advice about credentials depends on it. */
@@ -78,7 +117,7 @@ const MODE_RESOLUTIONS: Record<Exclude<AuthMode, "refresh">, Record<string, stri
   },
   static: {
     OAUTH_SCOPE_MISMATCH:
-      "The access token lacks the scope for this data: generate a new ZOHO_ACCESS_TOKEN with ZohoCRM.modules.READ, ZohoCRM.settings.related_lists.READ, ZohoCRM.settings.fields.READ and ZohoCRM.settings.modules.READ (or set up a refresh token: zoho-crm-related-mcp setup). Retrying will not help.",
+      "The access token lacks the scope for this data: generate a new ZOHO_ACCESS_TOKEN with ZohoCRM.modules.READ, ZohoCRM.modules.emails.READ, ZohoCRM.settings.related_lists.READ, ZohoCRM.settings.fields.READ and ZohoCRM.settings.modules.READ (or set up a refresh token: zoho-crm-related-mcp setup). Retrying will not help.",
   },
 };
 
@@ -93,8 +132,16 @@ const MODULE_SCOPES: Record<string, string> = {
   Products: "products", Vendors: "vendors", Price_Books: "pricebooks", Quotes: "quotes",
   Sales_Orders: "salesorders", Purchase_Orders: "purchaseorders", Invoices: "invoices", Notes: "notes",
   Appointments__s: "appointments", Appointments_Rescheduled_History__s: "appointments_rescheduled_history", Services__s: "services",
-  // Not a module, but the Emails list needs its own scope (Zoho's get-email-rel-list page).
+  // Not modules, but lists with a scope of their own: Zoho's get-email-rel-list page (emails) and
+  // its Attachments pages and the OpenAPI file attachments.json (attachments).
   Emails: "emails",
+  Attachments: "attachments",
+};
+
+/** Lists whose records come from several modules: each module's scope (the activity views hold Tasks, Calls and Events). */
+const LIST_SCOPES: Record<string, string[]> = {
+  Activities_Chronological_View: ["tasks", "calls", "events"],
+  Activities_Chronological_View_History: ["tasks", "calls", "events"],
 };
 
 /** The module part of ZohoCRM.modules.{name}.READ for a module API name. */
@@ -108,9 +155,15 @@ const AFTER_SCOPE: Record<AuthMode, string> = {
   signin: ". Sign in again from your MCP client, so Zoho grants every scope this server asks for; if the error stays, the server does not ask for this scope: tell its operator. Retrying will not help.",
 };
 
+/** `a`, `a and b`, `a, b and c`. */
+function listed(names: string[]): string {
+  return names.length < 2 ? (names[0] ?? "") : `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
 /**
  * The scope an OAUTH_SCOPE_MISMATCH calls for, read off the request's path under /crm/v7: Zoho's
- * own answer does not always name it, and a model cannot guess it.
+ * own answer does not always name it, and a model cannot guess it. A list whose records' module
+ * the path does not tell (a custom module's list, Stage_History) is named with the way to find it.
  */
 export function scopeHint(path: string, mode: AuthMode = "refresh"): string {
   const [first, second, third] = path.replace(/^\/?crm\/v7\//, "").split("/");
@@ -120,9 +173,10 @@ export function scopeHint(path: string, mode: AuthMode = "refresh"): string {
   // GET /org (the org's web name, for web addresses) has a scope of its own.
   if (first === "org") return `${who} ZohoCRM.org.READ${grant}${AFTER_SCOPE[mode]}`;
   const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
-  const listScope = third && MODULE_SCOPES[third] ? `ZohoCRM.modules.${MODULE_SCOPES[third]}.READ` : undefined;
-  const also = !third ? "" : listScope && listScope !== scope ? ` and ${listScope}` : listScope ? "" : ` and the one for the module the ${third} list holds`;
-  return `${who} the scope to read this: ${mode === "signin" ? "" : "grant "}ZohoCRM.modules.READ, or ${scope}${also}${AFTER_SCOPE[mode]}`;
+  const listScopes = !third ? [] : (LIST_SCOPES[third] ?? (MODULE_SCOPES[third] ? [MODULE_SCOPES[third]] : [])).map((s) => `ZohoCRM.modules.${s}.READ`);
+  const wanted = [scope, ...listScopes.filter((s) => s !== scope)];
+  const unknownList = third && !listScopes.length ? ` and the READ scope of the module the ${third} list holds (list_related_lists names it; ZohoCRM.modules.custom.READ for a custom module)` : "";
+  return `${who} the scope to read this: ${mode === "signin" ? "" : "grant "}ZohoCRM.modules.READ, or ${listed(wanted)}${unknownList}${AFTER_SCOPE[mode]}`;
 }
 
 /** The error with advice that fits the server's mode, when the default advice is the self-client's. */

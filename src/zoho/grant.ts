@@ -6,6 +6,8 @@ import { registerSecret } from "../log.js";
 /** What the tools need, then what setup itself reads to show whose CRM it reached. */
 export const SETUP_SCOPES = [
   "ZohoCRM.modules.READ",
+  // The Emails list and the email itself: Zoho's Emails pages name it beside the modules scope.
+  "ZohoCRM.modules.emails.READ",
   "ZohoCRM.settings.related_lists.READ",
   "ZohoCRM.settings.fields.READ",
   "ZohoCRM.settings.modules.READ",

@@ -1,5 +1,4 @@
 import { crmPath, type ZohoClient } from "./client.js";
-import { getEmailsPage, isEmailsList, walkEmails } from "./emails.js";
 import { ZohoError } from "./errors.js";
 
 export type ZohoRecord = Record<string, unknown> & { id: string };
@@ -18,7 +17,17 @@ export interface RelatedQuery {
   sort_by?: "id" | "Created_Time" | "Modified_Time" | undefined;
   converted?: "true" | "false" | "both" | undefined;
   if_modified_since?: string | undefined;
+  /** The Emails list's own filters (Zoho's Get Emails of a Record): not sent to any other list. */
+  type?: EmailsType | undefined;
+  owner_id?: string | undefined;
 }
+
+/** Get Emails of a Record's `type` values (Zoho's get-email-rel-list page; the all_contacts_ ones for Accounts). */
+export const EMAILS_TYPES = [
+  "sent_from_crm", "scheduled_in_crm", "drafts", "user_emails",
+  "all_contacts_sent_crm_emails", "all_contacts_scheduled_crm_emails", "all_contacts_draft_crm_emails",
+] as const;
+export type EmailsType = (typeof EMAILS_TYPES)[number];
 
 export interface RelatedPage {
   records: ZohoRecord[];
@@ -38,10 +47,18 @@ const NO_TOKENS = { next_page_token: null, previous_page_token: null, page_token
 export const DISCRETE_LIMIT = 2000;
 export const MAX_PER_PAGE = 200;
 
+/**
+ * How one kind of related list is read: one page, or a walk up to max_records. Get Related Records
+ * is one reader (here); the Emails list, an API of its own behind the same URL form, is the other
+ * (emails.ts). The caller picks the reader once, with `listReader` (emails.ts).
+ */
+export interface ListReader {
+  page(client: ZohoClient, q: RelatedQuery, signal?: AbortSignal): Promise<RelatedPage>;
+  walk(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult>;
+}
+
 /** One request of Get Related Records. 204 is an empty page, 304 is "not modified": neither fails. */
 export async function getRelatedRecordsPage(client: ZohoClient, q: RelatedQuery, signal?: AbortSignal): Promise<RelatedPage> {
-  // Emails have an API of their own behind the same URL form: records under `Emails`, paged by index.
-  if (isEmailsList(q.related_list_api_name)) return getEmailsPage(client, q, signal);
   const path = crmPath({ apiName: q.module_api_name }, { recordId: q.record_id }, { apiName: q.related_list_api_name });
   const { status, body } = await client.get(path, {
     signal,
@@ -126,7 +143,6 @@ export interface WalkOptions {
 
 /** Auto-pagination: fetch until max_records or the end of the list, within Zoho's rules. */
 export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult> {
-  if (isEmailsList(q.related_list_api_name)) return walkEmails(client, q, opts);
   const { maxRecords, signal } = opts;
   const plan = planWalk(maxRecords);
   const base: RelatedQuery = { ...q, page: undefined, page_token: undefined, per_page: plan.perPage };
@@ -215,3 +231,6 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
     pages: starts,
   };
 }
+
+/** The reader of every list but Emails. */
+export const RELATED_RECORDS_READER: ListReader = { page: getRelatedRecordsPage, walk: walkRelatedRecords };

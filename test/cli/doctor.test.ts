@@ -53,6 +53,7 @@ describe("doctor against the demo CRM", () => {
       "✓ scope ZohoCRM.settings.fields.READ",
       "✓ scope ZohoCRM.settings.modules.READ",
       "✓ scope ZohoCRM.org.READ",
+      "✓ scope ZohoCRM.modules.emails.READ",
       "✓ related records",
     ]);
     expect(line("settings")).toBe(`✓ settings: self-client ${CANARY.clientId}, US data center, production`);
@@ -109,6 +110,13 @@ describe("doctor against the demo CRM", () => {
     expect(out).toContain("All required checks passed (2 optional scopes missing: the tools work around them).");
   });
 
+  it("without the Emails scope: reported as optional (the Emails list cannot be read), exit stays 0", async () => {
+    const { code, line, crm } = await run({ withoutScopes: ["ZohoCRM.modules.emails.READ"] });
+    expect(code).toBe(0);
+    expect(line("scope ZohoCRM.modules.emails.READ")).toMatch(/^✗ scope ZohoCRM\.modules\.emails\.READ \(optional\): OAUTH_SCOPE_MISMATCH \(HTTP 401\): .*; without it the Emails list and its emails cannot be read$/);
+    expect(crm.stats.requests.some((r) => /^\/crm\/v7\/Leads\/\d+\/Emails$/.test(r.path))).toBe(true);
+  });
+
   it("without the related-list scope or the records scope: ✗ and exit 1", async () => {
     const lists = await run({ withoutScopes: ["ZohoCRM.settings.related_lists.READ"] });
     expect(lists.code).toBe(1);
@@ -142,7 +150,7 @@ describe("doctor against the demo CRM", () => {
   it("invalid settings: the variable named, the rest not run, exit 1", async () => {
     const { code, line, out } = await run({}, { ZOHO_DC: "mars" });
     expect(code).toBe(1);
-    expect(line("settings")).toBe("✗ settings: ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk");
+    expect(line("settings")).toBe("✗ settings: ZOHO_DC must be one of us, eu, in, au, jp, cn, ca, sa, uk, ae");
     expect(out).toContain("- token refresh: not checked (needs valid settings)");
   });
 });

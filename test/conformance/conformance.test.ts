@@ -1,5 +1,6 @@
-// Zoho's own answer shapes (test/fixtures/zoho/, each naming its source) replayed over real HTTP
-// on 127.0.0.1 through the real server: config, token manager, ky client, tools, MCP SDK client.
+// Zoho's own answer shapes (test/fixtures/zoho/conformance/, each naming its source) and the forms we
+// handle without a Zoho sample (test/fixtures/zoho/defensive/, each saying why) replayed over real
+// HTTP on 127.0.0.1 through the real server: config, token manager, ky client, tools, MCP SDK client.
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import type { CallToolResult, ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
@@ -9,7 +10,10 @@ import { Logger } from "../../src/log.js";
 import { buildServer, createDeps } from "../../src/server.js";
 import type { ToolDeps } from "../../src/tools/types.js";
 import { CANARY } from "../helpers.js";
-import { fixture, fixtureNames, startReplay, type Replay } from "./replay.js";
+import { fixture, fixtureNames, kindOf, startReplay, type Replay } from "./replay.js";
+
+/** A Zoho doc page or an SDK model file. */
+const ZOHO_SOURCE = /^(https:\/\/(www\.)?(zoho\.com|help\.zoho\.com)\/|zoho\/zohocrm-[a-z]+-sdk-[0-9.]+: )/;
 
 const LEAD = "4876876000000376008";
 const NOTES_PATH = `/crm/v7/Leads/${LEAD}/Notes`;
@@ -75,12 +79,26 @@ function tokenAnswer(name: string): void {
 }
 const text = (r: CallToolResult) => r.content.filter((c) => c.type === "text").map((c) => (c as { text: string }).text).join("\n");
 
-describe("every fixture names its source", () => {
+describe("every fixture names its source: Zoho's, or why it is defensive", () => {
   it.each(fixtureNames())("%s", (name) => {
+    // Only the two kinds' directories: a fixture anywhere else (test/fixtures/zoho/x.json) fails here.
+    const kind = kindOf(name);
     const f = fixture(name);
-    // A Zoho doc page or an SDK model file, never our own invention.
-    expect(f.source).toMatch(/^(https:\/\/(www\.)?(zoho\.com|help\.zoho\.com)\/|zoho\/zohocrm-[a-z]+-sdk-[0-9.]+: )/);
+    if (kind === "conformance") {
+      // A Zoho doc page or an SDK model file, never our own invention.
+      expect(f.source).toMatch(ZOHO_SOURCE);
+    } else {
+      // Our choice, said as such, with the reason (no Zoho sample to point at).
+      expect(f.source).toMatch(/^defensive: .{60,}/);
+    }
     expect(typeof f.status).toBe("number");
+  });
+
+  it("the check refuses a fixture that names no source, or claims neither kind", () => {
+    expect("").not.toMatch(ZOHO_SOURCE);
+    expect("our own sample").not.toMatch(ZOHO_SOURCE);
+    expect("defensive").not.toMatch(/^defensive: .{60,}/);
+    expect(() => kindOf("no-such-fixture")).toThrow(/no fixture no-such-fixture/);
   });
 });
 
@@ -181,9 +199,21 @@ describe("answers of Get Related Records and its neighbours", () => {
     expect(r.isError, text(r)).toBeFalsy();
     const lists = (r.structuredContent as { related_lists: Array<{ api_name: string; module: string | null }> }).related_lists;
     expect(lists.map((l) => [l.api_name, l.module])).toEqual([
-      ["Notes", "Notes"], ["Attachments", "Attachments"], ["Activities_Chronological_View", null], ["Emails", "Emails"], ["Stage_History", null],
+      ["Notes", "Notes"], ["Attachments", "Attachments"], ["Activities_Chronological_View", null], ["Emails", "Emails"],
     ]);
     expect(replay.requests.find((q) => q.path === "/crm/v7/settings/related_lists")?.query).toEqual({ module: "Leads" });
+  });
+
+  it("defensive: a Stage_History entry with no module of its own gets no links and stage columns by default", async () => {
+    const s = await server();
+    serve("/crm/v7/settings/related_lists", "related-lists-metadata-stage-history");
+    const path = `/crm/v7/Deals/${DEAL}/Stage_History`;
+    serve(path, "related-notes"); // any rows: what matters is what is asked and linked
+    const r = await s.call("get_related_records", { module_api_name: "Deals", record_id: DEAL, related_list_api_name: "Stage_History" });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(links(r)).toEqual([]);
+    expect(text(r)).toContain("Stage_History records have no links");
+    expect(replay.requests.find((q) => q.path === path)?.query.fields?.split(",")).toEqual(expect.arrayContaining(["Stage", "Moved_To__s", "Modified_Time", "Modified_By"]));
   });
 
   it("Contacts of an Account: rows in the fields' order, links to Get Record", async () => {
@@ -207,9 +237,20 @@ describe("answers of Get Related Records and its neighbours", () => {
     expect((r.structuredContent as { records: unknown[] }).records).toEqual((fixture("related-deals").body as { data: unknown[] }).data);
   });
 
-  it("open activities: each row in its own $module, What_Id by name, $se_module kept", async () => {
+  it("open activities: each row in its own $module, the queried fields", async () => {
     const s = await server();
     serve(`/crm/v7/Accounts/${ACCOUNT}/Activities_Chronological_View`, "activities-open");
+    const r = await s.call("get_open_activities", { module_api_name: "Accounts", record_id: ACCOUNT, fields: ["Subject", "Due_Date"] });
+    expect(text(r).split("\n").slice(1, 3)).toEqual([
+      "4876876000000636019 [Calls] Subject: Demo follow-up",
+      "4876876000000636031 [Tasks] Subject: Send the proposal · Due_Date: 2026-06-27",
+    ]);
+    expect(links(r)).toEqual(["zohocrm://records/Calls/4876876000000636019", "zohocrm://records/Tasks/4876876000000636031"]);
+  });
+
+  it("defensive: activity rows that carry What_Id and $se_module: What_Id by name, $se_module kept", async () => {
+    const s = await server();
+    serve(`/crm/v7/Accounts/${ACCOUNT}/Activities_Chronological_View`, "activities-open-related-to");
     const r = await s.call("get_open_activities", { module_api_name: "Accounts", record_id: ACCOUNT, fields: ["Subject", "What_Id", "Due_Date"] });
     expect(text(r).split("\n").slice(1, 3)).toEqual([
       "4876876000000636019 [Calls] Subject: Demo follow-up · What_Id: Zylker Logistics",
@@ -226,10 +267,12 @@ describe("answers of Get Related Records and its neighbours", () => {
     expect(r.isError, text(r)).toBeFalsy();
     const id = "5d6c4b3a2f1e0d9c8b7a69584736251403f2e1d0c9b8a79685746352413f2e1d";
     expect(text(r).split("\n")[1]).toBe(`${id.slice(0, 12)}… | Proposal for the Q3 rollout | patricia.boyle@zylker.example | 2026-03-09T09:02:45+05:30 | opened / 2026-03-09T09:30:00+05:30 / 2026-03-09T09:30:00+05:30`);
-    expect(links(r)).toEqual([`zohocrm://records/Leads/${LEAD}/Emails/${id}`]);
+    // The link carries the row's owner.id: View Email needs it as user_id for a colleague's email.
+    expect(links(r)).toEqual([`zohocrm://records/Leads/${LEAD}/Emails/${id}?user_id=4876876000000327001`]);
     serve(`/crm/v7/Leads/${LEAD}/Emails/${id}`, "email-single");
-    const read = await s.readResource(`zohocrm://records/Leads/${LEAD}/Emails/${id}`);
+    const read = await s.readResource(links(r)[0]!);
     expect(JSON.parse((read.contents[0] as { text: string }).text)).toEqual((fixture("email-single").body as { Emails: unknown[] }).Emails[0]);
+    expect(replay.requests.find((q) => q.path === `/crm/v7/Leads/${LEAD}/Emails/${id}`)?.query).toEqual({ user_id: "4876876000000327001" });
   });
 
   it("Attachments: links under the parent; the link is the file, with Zoho's content type", async () => {
@@ -243,6 +286,24 @@ describe("answers of Get Related Records and its neighbours", () => {
     const file = read.contents[0] as { mimeType: string; blob: string };
     expect(file.mimeType).toBe("application/pdf");
     expect(file.blob).toBe(fixture("attachment-file").bodyBase64);
+  });
+
+  it("an attachment sent as application/x-download reads as the type its file name says", async () => {
+    const s = await server();
+    serve(`/crm/v7/Deals/${DEAL}/Attachments/4876876000000640001`, "attachment-file-x-download");
+    const read = await s.readResource(`zohocrm://records/Deals/${DEAL}/Attachments/4876876000000640001`);
+    const file = read.contents[0] as { mimeType: string; blob: string; _meta?: { fileName?: string } };
+    expect(file.mimeType).toBe("application/pdf");
+    expect(file._meta?.fileName).toBe("proposal.pdf");
+    expect(file.blob).toBe(fixture("attachment-file-x-download").bodyBase64);
+  });
+
+  it("a Link URL attachment links to its address, not to a download", async () => {
+    const s = await server();
+    serve(`/crm/v7/Deals/${DEAL}/Attachments`, "attachments-list-link-url");
+    const r = await s.call("get_related_records", { module_api_name: "Deals", record_id: DEAL, related_list_api_name: "Attachments", fields: ["File_Name", "Size"] });
+    expect(r.isError, text(r)).toBeFalsy();
+    expect(links(r)).toEqual([`zohocrm://records/Deals/${DEAL}/Attachments/4876876000000640001`, "https://www.zylker.example/tour"]);
   });
 
   it("204: zero records, not an error", async () => {

@@ -2,14 +2,22 @@
 // byte, so the real client code (ky, the token manager, the tools) meets Zoho's own published
 // answer shapes over real HTTP. No logic of Zoho's is imitated here: what it serves is the fixture.
 
-import { readFileSync, readdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 
 export const FIXTURE_DIR = fileURLToPath(new URL("../fixtures/zoho/", import.meta.url));
 
-/** One recorded Zoho answer. `source` names the Zoho doc page or SDK model file the shape comes from. */
+/**
+ * The two kinds of fixture. `conformance/`: Zoho's own published shapes, each naming the Zoho doc
+ * page or SDK model file it comes from. `defensive/`: forms no Zoho sample shows that the server
+ * handles anyway (our choice), each saying so, and why, in a source that starts with "defensive: ".
+ */
+export const FIXTURE_KINDS = ["conformance", "defensive"] as const;
+export type FixtureKind = (typeof FIXTURE_KINDS)[number];
+
+/** One recorded Zoho answer. `source` names the Zoho doc page or SDK model file the shape comes from, or says why it is defensive. */
 export interface Fixture {
   source: string;
   status: number;
@@ -20,12 +28,22 @@ export interface Fixture {
   bodyBase64?: string;
 }
 
-export function fixture(name: string): Fixture {
-  return JSON.parse(readFileSync(`${FIXTURE_DIR}${name}.json`, "utf8")) as Fixture;
+/** Which directory holds the fixture `name` (names are unique across both). */
+export function kindOf(name: string): FixtureKind {
+  const kind = FIXTURE_KINDS.find((k) => existsSync(`${FIXTURE_DIR}${k}/${name}.json`));
+  if (!kind) throw new Error(`no fixture ${name} under ${FIXTURE_DIR}{${FIXTURE_KINDS.join(",")}}/`);
+  return kind;
 }
 
-export function fixtureNames(): string[] {
-  return readdirSync(FIXTURE_DIR).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5)).sort();
+export function fixture(name: string): Fixture {
+  return JSON.parse(readFileSync(`${FIXTURE_DIR}${kindOf(name)}/${name}.json`, "utf8")) as Fixture;
+}
+
+/** Every fixture on disk; a file outside the two kinds' directories is listed too, so the suite refuses it. */
+export function fixtureNames(kind?: FixtureKind): string[] {
+  const names = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => f.slice(0, -5));
+  if (kind) return names(`${FIXTURE_DIR}${kind}`).sort();
+  return [...names(FIXTURE_DIR), ...FIXTURE_KINDS.flatMap((k) => names(`${FIXTURE_DIR}${k}`))].sort();
 }
 
 export interface ReplayRequest {

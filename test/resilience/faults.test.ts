@@ -62,6 +62,25 @@ describe("429 TOO_MANY_REQUESTS", () => {
     expect(retried!.startedAt - refused!.endedAt).toBeGreaterThanOrEqual(950);
   });
 
+  it("a Retry-After longer than a call waits (the day's credits spent): no retry, and the hint names the wait and the credit limit", async () => {
+    Object.assign(h.crm.faults, { status429: 3, retryAfterSeconds: 7200 });
+    injected.status429 += 1;
+    const started = Date.now();
+    const result = await h.call("get_open_activities", OPEN);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(attempts()).toHaveLength(1);
+    expect(h.text(result)).toMatch(/^Zoho error TOO_MANY_REQUESTS \(HTTP 429\): [^\n]*\nWhat to do: Zoho asks to wait 2 hours \(Retry-After, until \d{4}-.*API credits for the rolling 24 hours are most likely spent/s);
+    expect(h.text(result).split("\n")[0]).not.toContain("(after retries)");
+  });
+
+  it("a short Retry-After waited out twice: the hint says Zoho asked for it and names both limits", async () => {
+    Object.assign(h.crm.faults, { status429: 3, retryAfterSeconds: 0 });
+    injected.status429 += 3;
+    const result = await h.call("get_open_activities", OPEN);
+    expect(attempts()).toHaveLength(3);
+    expect(h.text(result)).toMatch(/What to do: Zoho asked to wait 0 s \(Retry-After\) and still refused\. Zoho answers both of its limits with this code.*concurrency limit passes in seconds.*API credits of the rolling 24 hours/s);
+  });
+
   it("stops after its retry budget (2 retries) with Zoho's code and what to do", async () => {
     h.crm.faults.status429 = 10;
     injected.status429 += 3;
