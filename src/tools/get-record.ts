@@ -10,7 +10,7 @@ import { MESSAGE_ID_PATTERN, readSubRecord, type SubRecord } from "../resources/
 import { InputError, ZohoError } from "../zoho/errors.js";
 import { resolveModule } from "../zoho/modules.js";
 import { resolveRecord } from "./record-ref.js";
-import { moduleOfRecord, recordReference } from "./schemas.js";
+import { moduleName, recordReference } from "./schemas.js";
 import { defineTool } from "./types.js";
 
 /** The links results hand out: a record, or an attachment or email under its record. */
@@ -22,7 +22,7 @@ const TEXT_TYPE = /^(text\/|application\/(json|xml|csv|x-csv|javascript|x-yaml|y
 const input = z
   .object({
     uri: z.string().refine((u) => u.length >= 1 && u.length <= 1000, { error: "must be 1 to 1000 characters" }).optional().describe("A zohocrm:// link from a result"),
-    module_api_name: moduleOfRecord.optional(),
+    module_api_name: moduleName.optional(),
     record_id: recordReference().optional(),
   })
   .superRefine((args, ctx) => {

@@ -9,7 +9,7 @@ import { resolveModule } from "../zoho/modules.js";
 import type { ZohoRecord } from "../zoho/related-records.js";
 import { SEARCH_KINDS, SEARCH_LIMIT, SEARCH_PER_PAGE, prepareCriteria, searchModule, searchPage, type SearchKind, type SearchQuery } from "../zoho/search.js";
 import { defaultFields } from "./default-fields.js";
-import { OPEN, fieldList, moduleApiName, recordsOut } from "./schemas.js";
+import { OPEN, fieldList, moduleApiName, recordsOut, wholeNumber } from "./schemas.js";
 import { defineTool } from "./types.js";
 
 /**
@@ -36,17 +36,18 @@ const choice = z.enum(["true", "false", "both"]);
 
 const input = z
   .object({
-    word: value(200).optional().describe("A name or word, e.g. Brian Dylan"),
+    word: value(200).optional().describe("e.g. Brian Dylan"),
     email: value(320).optional(),
     phone: value(50).optional(),
-    criteria: value(4000).optional().describe("e.g. ((Last_Name:equals:Dylan)and(Email:starts_with:b)), ≤10 conditions"),
-    module_api_name: moduleApiName.optional().describe("One module (default: Leads, Contacts, Accounts, Deals)"),
+    criteria: value(4000).optional().describe("e.g. ((Last_Name:equals:Dylan)and(Email:starts_with:b))"),
+    module_api_name: moduleApiName.optional().describe("default: Leads, Contacts, Accounts, Deals"),
     fields: fieldList(true).optional(),
     converted: choice.optional().describe("default both"),
     approved: choice.optional(),
-    page: z.number().int().min(1).max(SEARCH_LIMIT / 10).optional().describe("Read this page only"),
-    per_page: z.number().int().min(1).max(SEARCH_PER_PAGE).optional(),
-    max_records: z.number().int().min(1).max(SEARCH_LIMIT).optional().describe(`Per module (default ${SEARCH_DEFAULT_MAX})`),
+    // Bounds checked, published as bare integers: the limits are said in docs/tools.md and in refusals.
+    page: wholeNumber(1, SEARCH_LIMIT / 10).optional(),
+    per_page: wholeNumber(1, SEARCH_PER_PAGE).optional(),
+    max_records: wholeNumber(1, SEARCH_LIMIT).optional().describe(`Per module (default ${SEARCH_DEFAULT_MAX})`),
   })
   .superRefine((args, ctx) => {
     const given = SEARCH_KINDS.filter((k) => args[k] !== undefined);
@@ -74,14 +75,15 @@ export const searchRecords = defineTool({
   name: "search_records",
   title: "Find records",
   description:
-    "Find Zoho CRM records by name, email, phone or criteria; with no module_api_name, searches Leads, Contacts, Accounts and Deals at once. Start here without an id.",
+    "Find Zoho CRM records by name, email, phone or criteria; with no module_api_name, searches Leads, Contacts, Accounts, Deals at once. Start here without an id.",
   inputSchema: input,
   budgeted: true,
   outputSchema: {
     records: recordsOut,
     count: z.number(),
     more_records: z.boolean(),
-    modules: z.array(z.object({ module_api_name: z.string(), count: z.number(), more_records: z.boolean(), error: z.string().optional() }).meta(OPEN)),
+    // Per module: module_api_name, count, more_records, error (docs/tools.md); published as plain objects.
+    modules: z.array(z.object({ module_api_name: z.string(), count: z.number(), more_records: z.boolean(), error: z.string().optional() }).meta({ ...OPEN, properties: undefined })),
   },
   handler: async (args, extra, deps) => {
     const { config, client } = deps;
