@@ -1,8 +1,13 @@
 #!/usr/bin/env node
 // npm run build: tsc (type-check, and dist/ for the tests and scripts/demo.mjs), then esbuild bundles
-// the bin into one ESM file with no runtime dependencies. Splitting keeps the demo CRM (reached
-// only through `await import("./demo/crm.js")` in src/index.ts) in its own chunk, so a normal
-// start never parses it.
+// the bin, with no runtime dependencies, twice:
+// - dist/bundle/zoho-crm-related-mcp.js, the bin: the stdio server (and the demo CRM for --demo) in
+//   one file, so that file alone is a working server. The HTTP transport, per-user sign-in, `setup`
+//   and `doctor` are left out (stubs that throw if reached); src/index.ts hands those commands to
+// - dist/bundle/full/: the whole program, split into chunks loaded on demand (express and the
+//   sign-in pages only with --http, the prompts only with setup).
+// One file with everything (no splitting) was measured too: about 1.5 times the CPU of a cold start
+// to tools/list, for parsing code stdio never runs.
 import { execFileSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
@@ -13,6 +18,7 @@ import { build } from "esbuild";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const BUNDLE_DIR = join(root, "dist", "bundle");
 const BUNDLE_ENTRY = join(BUNDLE_DIR, "zoho-crm-related-mcp.js");
+const FULL_DIR = join(BUNDLE_DIR, "full");
 
 const require = createRequire(import.meta.url);
 const tsc = require.resolve("typescript/bin/tsc");
@@ -33,14 +39,22 @@ const onlyEnglishZodLocale = {
   },
 };
 
-rmSync(BUNDLE_DIR, { recursive: true, force: true });
-const result = await build({
+/** The modules only `--http`, `setup` and `doctor` load: the stdio bin hands those commands to full/. */
+const NOT_STDIO = /[\\/]src[\\/](transports[\\/]http|oauth[\\/]http|cli[\\/]setup|cli[\\/]doctor)\.ts$/;
+const leaveOutNotStdio = {
+  name: "leave-out-not-stdio",
+  setup(b) {
+    b.onLoad({ filter: NOT_STDIO }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${relative(root, args.path)} is not in the stdio bin: src/index.ts hands this command to full/`)});`,
+      loader: "js",
+    }));
+  },
+};
+
+const common = {
   absWorkingDir: root,
   entryPoints: { "zoho-crm-related-mcp": "src/index.ts" },
-  outdir: BUNDLE_DIR,
-  chunkNames: "chunks/[name]-[hash]",
   bundle: true,
-  splitting: true,
   format: "esm",
   platform: "node",
   target: "node20",
@@ -50,16 +64,24 @@ const result = await build({
   logLevel: "warning",
   // src/index.ts starts with `#!/usr/bin/env node`, and esbuild keeps an entry point's hashbang.
   // Some dependencies are CommonJS and call require() for Node built-ins: give ESM output a real one.
-  plugins: [onlyEnglishZodLocale],
   banner: { js: 'import{createRequire as __cr}from"node:module";const require=__cr(import.meta.url);' },
-});
-chmodSync(BUNDLE_ENTRY, 0o755);
+};
 
-const outputs = Object.keys(result.metafile.outputs);
+rmSync(BUNDLE_DIR, { recursive: true, force: true });
+const results = [
+  await build({ ...common, outdir: BUNDLE_DIR, plugins: [onlyEnglishZodLocale, leaveOutNotStdio], define: { __STDIO_BIN__: "true" } }),
+  await build({ ...common, outdir: FULL_DIR, chunkNames: "chunks/[name]-[hash]", splitting: true, plugins: [onlyEnglishZodLocale], define: { __STDIO_BIN__: "false" } }),
+];
+chmodSync(BUNDLE_ENTRY, 0o755);
+const stdioInputs = Object.keys(results[0].metafile.inputs);
+const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer)[\\/]/.test(file));
+if (leftIn.length) throw new Error(`the stdio bin bundles what only full/ needs: ${leftIn.slice(0, 3).join(", ")}`);
+
+const outputs = results.flatMap((result) => Object.keys(result.metafile.outputs));
 const bytes = outputs.reduce((sum, file) => sum + statSync(join(root, file)).size, 0);
 const entryBytes = statSync(BUNDLE_ENTRY).size;
 if (!readFileSync(BUNDLE_ENTRY, "utf8").startsWith("#!/usr/bin/env node\n")) throw new Error(`${BUNDLE_ENTRY} lost its #! line`);
 const kb = (n) => `${(n / 1024).toFixed(0)} KB`;
 process.stdout.write(
-  `build: tsc -> dist/, esbuild -> ${relative(root, BUNDLE_ENTRY)} (${kb(entryBytes)}; ${outputs.length} files, ${kb(bytes)} in all)\n`,
+  `build: tsc -> dist/, esbuild -> ${relative(root, BUNDLE_ENTRY)} (stdio, one file: ${kb(entryBytes)}) and ${relative(root, FULL_DIR)}/; ${outputs.length} files, ${kb(bytes)} in all\n`,
 );

@@ -66,8 +66,8 @@ try {
 }
 const docs = readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md"));
 const rows = [
-  ["bin entry `dist/bundle/zoho-crm-related-mcp.js`", kb(entryBytes)],
-  [`the whole bundle (\`dist/bundle/\`, ${bundleFiles.length} files; chunks load on demand)`, kb(bundleBytes)],
+  ["bin `dist/bundle/zoho-crm-related-mcp.js` (the stdio server and the demo CRM, one file)", kb(entryBytes)],
+  [`the whole bundle (\`dist/bundle/\`, ${bundleFiles.length} files: the bin, and \`full/\` with chunks loaded on demand for \`--http\`, \`setup\`, \`doctor\`)`, kb(bundleBytes)],
   [`npm tarball \`${packed.filename}\` (${packed.entryCount} files)`, `${kb(packed.size)} packed, ${kb(packed.unpackedSize)} unpacked`],
   [`Claude Desktop bundle \`${pkg.name}-${pkg.version}.mcpb\``, kb(mcpbBytes)],
   ["`README.md`", kb(statSync(join(root, "README.md")).size)],

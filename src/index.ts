@@ -14,16 +14,35 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
   --http --oauth                              per-user sign-in: each user signs in with their own Zoho account
                                               (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
-  zoho-crm-related-mcp setup [--help]         sign in to Zoho (a self-client) and add the server to a client's configuration
+  zoho-crm-related-mcp setup [--demo | --help]
+                                              sign in to Zoho (a self-client) and add the server to a client's configuration
+                                              (--demo: the same steps against the demo CRM, no Zoho account)
   zoho-crm-related-mcp doctor [--demo | --client NAME]
                                               check the configuration (or a client's entry), one line per check
                                               (exit 0: all required pass)
   --help, --version                           print this help or the version, and exit
 `;
 
+/**
+ * Set by scripts/build.mjs: true in the published bin, which holds the stdio server (and the demo
+ * CRM) in one file; --http, setup and doctor live in full/ beside it. Undefined in tsc's dist/.
+ */
+declare const __STDIO_BIN__: boolean | undefined;
+const STDIO_BIN = typeof __STDIO_BIN__ === "boolean" && __STDIO_BIN__;
+
 async function main(): Promise<void> {
   // Subcommands do not serve MCP (their stdout is theirs), and load only when asked for.
   const [command, ...rest] = process.argv.slice(2);
+  if (STDIO_BIN && (command === "setup" || command === "doctor" || process.argv.slice(2).includes("--http"))) {
+    // Before anything runs here: the whole program in full/ takes over this process (its own modules).
+    const full = "./full/zoho-crm-related-mcp.js";
+    try {
+      return void (await import(full));
+    } catch (error) {
+      if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" || !String((error as Error).message).includes(full.slice(2))) throw error;
+      exit(2, `${command === "setup" || command === "doctor" ? command : "--http"} needs the full/ folder beside this file: copy the whole dist/bundle/ folder (this file alone serves stdio and --demo)`);
+    }
+  }
   if (command === "doctor") return void (process.exitCode = await (await import("./cli/doctor.js")).doctor(rest));
   if (command === "setup") return void (process.exitCode = await (await import("./cli/setup.js")).setup(rest));
   let flags;

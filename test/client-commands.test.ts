@@ -1,13 +1,14 @@
 // Every client command line the README and docs/ show, run through that client's own argument
 // parser, so a doc edit is tested as it reads: `claude mcp add` lines through Claude Code
 // (`@anthropic-ai/claude-code`, with a throwaway HOME), MCP Inspector CLI lines through the
-// Inspector, the `mcp-remote` entry through mcp-remote. The lines are read from the pages, their
+// Inspector, the `mcp-remote` entry through mcp-remote, and the stdio entries of the JSON
+// configurations started as a client starts them. The lines are read from the pages, their
 // placeholders (`/path/to/...tgz`, `https://mcp.example.com/mcp`, `<MCP_HTTP_TOKEN>`) replaced by a
 // packed tarball and servers started here; a line with a placeholder this file does not know fails,
 // so a new one cannot go unchecked. Needs the build (`npm test` runs it first).
 import { execFile, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -20,7 +21,10 @@ import { TOOLS } from "../src/tools/index.js";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
 const BIN = join(root, pkg.bin["zoho-crm-related-mcp"]);
-const CLAUDE = join(root, "node_modules", ".bin", "claude");
+const CLAUDE_PACKAGE = join(root, "node_modules", "@anthropic-ai", "claude-code");
+// The package's postinstall puts the native binary over bin/claude.exe; where install scripts did
+// not run, that is a stub and the package's own wrapper starts the binary instead.
+const CLAUDE = statSync(join(CLAUDE_PACKAGE, "bin", "claude.exe")).size > 1_000_000 ? [join(CLAUDE_PACKAGE, "bin", "claude.exe")] : [process.execPath, join(CLAUDE_PACKAGE, "cli-wrapper.cjs")];
 const pages = ["README.md", ...readdirSync(join(root, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const TOOL_NAMES = TOOLS.map((t) => t.name);
 // A child npm must not inherit the npm_* settings of the `npm test` that runs us.
@@ -159,7 +163,7 @@ function freshHome(): { home: string; project: string } {
 }
 
 function claude(args: string[], where: { home: string; project: string }) {
-  return spawnSync(CLAUDE, args, {
+  return spawnSync(CLAUDE[0]!, [...CLAUDE.slice(1), ...args], {
     cwd: where.project,
     // The npx a stdio entry starts installs the tarball into a cache of its own, offline.
     env: { ...cleanEnv, ...CLAUDE_ENV, HOME: where.home, npm_config_cache: join(where.home, "npm-cache"), npm_config_offline: "true" },
@@ -276,6 +280,41 @@ describe("the MCP Inspector CLI, as the docs show it", () => {
     expect(remoteNoDashes.status).not.toBe(0);
     expect(remoteNoDashes.stderr).not.toContain("Using custom headers");
   }, 90_000);
+});
+
+describe("the JSON configurations the docs show (Claude Desktop, Cursor, VS Code)", () => {
+  // Those clients cannot run here; what they do with an entry is start its command with its env.
+  const entries = pages.flatMap((page) =>
+    [...readFileSync(join(root, page), "utf8").matchAll(/```json\n([\s\S]*?)\n```/g)].flatMap((m) => {
+      const config = JSON.parse(m[1]!) as { mcpServers?: Record<string, unknown>; servers?: Record<string, unknown> };
+      return Object.entries(config.mcpServers ?? config.servers ?? {}).map(([name, entry]) => ({ page, name, entry: entry as { command?: string; args?: string[]; env?: Record<string, string> } }));
+    }),
+  );
+  const local = entries.filter((e) => e.entry.command && !e.entry.args?.includes("mcp-remote"));
+
+  it("the README shows the Claude Desktop/Cursor and the VS Code entries", () => {
+    expect(local.filter((e) => e.page === "README.md").length).toBeGreaterThanOrEqual(2);
+  });
+
+  it.each(local.map((e, i) => [`${e.page}, entry ${i + 1} (${e.name}: ${[e.entry.command, ...(e.entry.args ?? [])].join(" ")})`, e] as const))("%s starts the server and lists its tools", async (_label, { entry }) => {
+    const home = mkdtempSync(join(tmp, "json-entry-"));
+    // VS Code asks for each ${input:...} and puts the answer in its place.
+    const env = Object.fromEntries(Object.entries(entry.env ?? {}).map(([k, v]) => [k, v.replace(/\$\{input:[\w-]+\}/g, "typed-by-the-user")]));
+    const transport = new StdioClientTransport({
+      command: entry.command!,
+      args: (entry.args ?? []).map((a) => realise(a, real)),
+      cwd: home,
+      env: { PATH: process.env.PATH ?? "", HOME: home, npm_config_cache: join(home, "npm-cache"), npm_config_offline: "true", ...env },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "client-commands-test", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(TOOL_NAMES);
+    } finally {
+      await client.close();
+    }
+  }, 60_000);
 });
 
 describe("the mcp-remote entry of docs/remote.md", () => {

@@ -176,7 +176,7 @@ describe("get_related_overview against the demo CRM", () => {
   it("fails the whole call when the record does not exist (every list says INVALID_DATA)", async () => {
     const result = await overview(h, { module_api_name: "Leads", record_id: "4876876000000999999" });
     expect(result.isError).toBe(true);
-    expect(h.text(result)).toContain("INVALID_DATA");
+    expect(h.text(result)).toContain("Zoho error INVALID_DATA (HTTP 400): record 4876876000000999999 is not in Leads");
   });
 });
 

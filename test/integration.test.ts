@@ -419,7 +419,8 @@ describe("against the demo CRM (refresh-token flow)", () => {
     it("INVALID_DATA: unknown record; a garbled page_token gets its own advice", async () => {
       const garbled = await call(h, "get_related_records", { ...lead, related_list_api_name: "Notes", page_token: "garbage" });
       expect(h.text(garbled)).toMatch(/^Zoho error INVALID_DATA \(HTTP 400\)[\s\S]*What to do: The page_token is not valid here/);
-      expectZohoError(await call(h, "get_related_records", { module_api_name: "Leads", record_id: "123456789", related_list_api_name: "Notes" }), "INVALID_DATA", "the related id given seems to be invalid", /record id may not exist/);
+      // The list is known (metadata), so Get Record is asked about the record: not there, said as such.
+      expectZohoError(await call(h, "get_related_records", { module_api_name: "Leads", record_id: "123456789", related_list_api_name: "Notes" }), "INVALID_DATA", "record 123456789 is not in Leads", /another module's record/);
     });
 
     it("NO_PERMISSION and AUTHORIZATION_FAILED", async () => {

@@ -190,6 +190,40 @@ describe("the .mcpb bundle", () => {
   }, 30_000);
 });
 
+describe("the bin file alone", () => {
+  it("copied without anything beside it, serves stdio with --demo: one file", async () => {
+    const alone = join(tmp, "bin-alone");
+    mkdirSync(alone);
+    const file = join(alone, "zoho-crm-related-mcp.js");
+    cpSync(join(root, pkg.bin["zoho-crm-related-mcp"]), file);
+    expect(readdirSync(alone)).toEqual(["zoho-crm-related-mcp.js"]);
+    const { tools, notes, stderr } = await exercise(new StdioClientTransport({ command: process.execPath, args: [file, "--demo"], cwd: alone, stderr: "pipe" }));
+    expect(tools).toEqual(TOOLS.map((t) => t.name));
+    expect(notes.isError).toBeFalsy();
+    expect(notes.structuredContent).toMatchObject({ count: DEMO.leadNoteIds.length, related_list_api_name: "Notes" });
+    expect(stderr).toContain("demo mode");
+
+    // setup, doctor and --http live in full/ beside it: without that folder, it says what to copy.
+    for (const args of [["setup"], ["doctor", "--demo"], ["--http"]]) {
+      const run = spawnSync(process.execPath, [file, ...args], { cwd: alone, env: cleanEnv, input: "", encoding: "utf8", timeout: 20_000 });
+      expect(run.status, args.join(" ")).toBe(2);
+      expect(run.stderr).toContain("needs the full/ folder beside this file: copy the whole dist/bundle/ folder (this file alone serves stdio and --demo)");
+    }
+  }, 30_000);
+
+  it("holds neither express nor the setup prompts, which full/ has: stdio never parses them", () => {
+    const bin = readFileSync(join(root, pkg.bin["zoho-crm-related-mcp"]), "utf8");
+    const fullDir = join(dirname(join(root, pkg.bin["zoho-crm-related-mcp"])), "full");
+    const full = readdirSync(fullDir, { recursive: true }).map(String).filter((f) => f.endsWith(".js")).map((f) => readFileSync(join(fullDir, f), "utf8")).join("\n");
+    // express's own setting, and the key help of @inquirer's select prompt.
+    for (const marker of ['"x-powered-by"', '"navigate"']) {
+      expect(full, marker).toContain(marker);
+      expect(bin, marker).not.toContain(marker);
+    }
+    expect(bin).toContain("is not in the stdio bin: src/index.ts hands this command to full/");
+  });
+});
+
 describe("the npm tarball", () => {
   it("ships only the bundle, the manifest and the README, and runs with npx in an empty folder", async () => {
     // npm test has just built: skip the prepack build here.

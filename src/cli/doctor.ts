@@ -249,9 +249,13 @@ function clientEntryEnv(client: string, name: string, file: string | undefined):
   }
   if (entry === undefined) return `${path} has no server named ${name}`;
   const env = (entry as { env?: unknown }).env;
-  if (!env || typeof env !== "object") return `the ${name} entry of ${path} has no env`;
+  // An entry that serves the demo CRM (what `setup --demo` writes) needs no env: check the demo.
+  const args = (entry as { args?: unknown }).args;
+  const demo = Array.isArray(args) && args.includes("--demo");
+  if (!demo && (!env || typeof env !== "object")) return `the ${name} entry of ${path} has no env`;
   // Only what the entry sets: a client starts the server with little else (never this shell's ZOHO_*).
-  return { file: path, env: Object.fromEntries(Object.entries(env).filter(([, v]) => typeof v === "string")) as NodeJS.ProcessEnv };
+  const set = Object.fromEntries(Object.entries(env ?? {}).filter(([, v]) => typeof v === "string")) as NodeJS.ProcessEnv;
+  return { file: path, env: demo ? { ...set, ZOHO_DEMO: "1" } : set };
 }
 
 const SCOPE_FIX =

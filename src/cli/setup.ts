@@ -33,6 +33,8 @@ export const SETUP_USAGE = `zoho-crm-related-mcp setup [flags]
   --yes                   replace an existing entry of that name without asking
   --accounts-url URL, --api-domain URL
                           another accounts server and API host (ZOHO_ACCOUNTS_URL, ZOHO_API_DOMAIN)
+  --demo                  try it with no Zoho account: every step against the demo CRM's accounts
+                          server (started for the run), and an entry that serves the demo CRM
 
   The scopes to paste into the API console's Generate Code:
   ${SETUP_SCOPES}
@@ -98,6 +100,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
         yes: { type: "boolean", short: "y" },
         "accounts-url": { type: "string" },
         "api-domain": { type: "string" },
+        demo: { type: "boolean" },
         help: { type: "boolean", short: "h" },
       },
     }).values;
@@ -132,10 +135,59 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
   if (target !== undefined && !(TARGETS as readonly string[]).includes(target)) throw new SetupError(`--client must be one of ${TARGETS.join(", ")}`, 2);
   const name = flags.name ?? "zoho-crm";
   if (!/^[\w.-]{1,64}$/.test(name)) throw new SetupError("--name may hold letters, digits, '.', '_' and '-' only (at most 64)", 2);
+  if (flags.demo && (flags["accounts-url"] ?? flags["api-domain"] ?? code) !== undefined) throw new SetupError("--demo brings its own accounts server and grant code: drop --accounts-url, --api-domain and --code", 2);
+
+  // --demo: the demo CRM's accounts server stands in for Zoho's, with its self-client, for this run only.
+  const demo = flags.demo ? await startDemo() : undefined;
+  try {
+    return await walk({ flags, env, io, say, prompts, promptOutput, input, platform, home, code, interactive, dcFlag, environment, target, name, demo });
+  } finally {
+    await demo?.crm.close();
+  }
+}
+
+interface Demo {
+  crm: import("../demo/crm.js").DemoCrm;
+  clientId: string;
+  clientSecret: string;
+}
+
+async function startDemo(): Promise<Demo> {
+  // Loaded only for --demo, as in the server: a real setup never parses the demo CRM.
+  const { startDemoCrm } = await import("../demo/crm.js");
+  return { crm: await startDemoCrm(), clientId: "demo-client-id", clientSecret: "demo-client-secret" };
+}
+
+interface Walk {
+  flags: { "client-id"?: string; "accounts-url"?: string; "api-domain"?: string; "config-file"?: string; yes?: boolean };
+  env: NodeJS.ProcessEnv;
+  io: SetupIo;
+  say: (text?: string) => void;
+  prompts: typeof import("@inquirer/prompts") | undefined;
+  promptOutput: () => Writable;
+  input: Readable;
+  platform: NodeJS.Platform;
+  home: string;
+  code: string | undefined;
+  interactive: boolean;
+  dcFlag: string | undefined;
+  environment: string;
+  target: string | undefined;
+  name: string;
+  demo: Demo | undefined;
+}
+
+/** The steps, in order: data center, client, grant code, a real call, the client's configuration. */
+async function walk({ flags, env, io, say, prompts, promptOutput, input, platform, home, code, interactive, dcFlag, environment, target, name, demo }: Walk): Promise<number> {
 
   if (interactive) {
     say("Sign in to Zoho CRM with a self-client: an OAuth client of your own Zoho account, with no web page to host.");
     say("The server then reads your CRM as you, read-only. Ctrl-C stops at any point; nothing is written before the end.");
+    say();
+  }
+  if (demo) {
+    say(`Demo: the demo CRM's accounts server at ${demo.crm.url} stands in for Zoho's, for this run only. Every step is the real one;`);
+    say("nothing reaches Zoho, and the entry written serves the demo CRM (--demo), with no secret in it.");
     say();
   }
 
@@ -154,7 +206,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
   let apiDomain: string | undefined;
   try {
     // The same checks as the server's: https, or plain http on loopback only.
-    const checked = loadConfig({ ZOHO_ACCESS_TOKEN: "x", ZOHO_DC: dc, ZOHO_ENVIRONMENT: environment, ZOHO_ACCOUNTS_URL: flags["accounts-url"] ?? env.ZOHO_ACCOUNTS_URL, ZOHO_API_DOMAIN: flags["api-domain"] ?? env.ZOHO_API_DOMAIN });
+    const checked = loadConfig({
+      ZOHO_ACCESS_TOKEN: "x",
+      ZOHO_DC: dc,
+      ZOHO_ENVIRONMENT: environment,
+      ZOHO_ACCOUNTS_URL: demo?.crm.url ?? flags["accounts-url"] ?? env.ZOHO_ACCOUNTS_URL,
+      ZOHO_API_DOMAIN: demo?.crm.url ?? flags["api-domain"] ?? env.ZOHO_API_DOMAIN,
+    });
     accountsUrl = checked.accountsUrl;
     if (checked.apiDomainPinned) apiDomain = checked.apiDomain;
   } catch (error) {
@@ -169,9 +227,10 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
     say(`Open ${consoleUrl} and choose Add Client → Self Client → Create (once).`);
     say("Its Client Secret tab shows the Client ID and the Client secret.");
   }
-  const clientId = (flags["client-id"] ?? (env.ZOHO_CLIENT_ID || undefined) ?? (prompts ? await prompts.input({ message: "Client ID:", validate: (v) => (v.trim() ? true : "paste the Client ID") }, { input, output: promptOutput() }) : undefined))?.trim();
+  if (demo) say(`Demo: the demo accounts server's self-client is Client ID ${demo.clientId}, Client secret ${demo.clientSecret}; both are filled in.`);
+  const clientId = (demo?.clientId ?? flags["client-id"] ?? (env.ZOHO_CLIENT_ID || undefined) ?? (prompts ? await prompts.input({ message: "Client ID:", validate: (v) => (v.trim() ? true : "paste the Client ID") }, { input, output: promptOutput() }) : undefined))?.trim();
   if (!clientId) throw new SetupError("--client-id (or ZOHO_CLIENT_ID) is missing", 2);
-  const clientSecret = ((env.ZOHO_CLIENT_SECRET || undefined) ?? (prompts ? await prompts.password({ message: "Client secret (typing is not shown):", validate: (v) => (v.trim() ? true : "paste the Client secret") }, { input, output: promptOutput() }) : undefined))?.trim();
+  const clientSecret = (demo?.clientSecret ?? (env.ZOHO_CLIENT_SECRET || undefined) ?? (prompts ? await prompts.password({ message: "Client secret (typing is not shown):", validate: (v) => (v.trim() ? true : "paste the Client secret") }, { input, output: promptOutput() }) : undefined))?.trim();
   if (!clientSecret) throw new SetupError("ZOHO_CLIENT_SECRET is missing (the secret is never a flag)", 2);
 
   // 3. grant code, exchanged at once: it lives 3 to 10 minutes and works once.
@@ -185,7 +244,16 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
       say();
       say("choose 10 minutes, a description (e.g. MCP server), Create, pick your CRM organization, and copy the code.");
     }
-    const typed = code ?? (prompts ? await prompts.password({ message: "Code:", mask: "*", validate: (v) => (v.trim() ? true : "paste the code") }, { input, output: promptOutput() }) : "");
+    // The demo's Generate Code: a real grant code of the demo accounts server, single use, 10 minutes.
+    const demoCode = demo?.crm.issueGrantCode();
+    if (demoCode) say(`Demo: Generate Code made ${demoCode}; Enter takes it.`);
+    const typed =
+      code ??
+      (prompts
+        ? demoCode
+          ? await prompts.input({ message: "Code:", default: demoCode }, { input, output: promptOutput() })
+          : await prompts.password({ message: "Code:", mask: "*", validate: (v) => (v.trim() ? true : "paste the code") }, { input, output: promptOutput() })
+        : "");
     try {
       grant = await exchangeGrantCode({ accountsUrl, clientId, clientSecret, code: typed.trim(), apiDomain });
     } catch (error) {
@@ -206,7 +274,11 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
   if (environment !== "production") serverEnv.ZOHO_ENVIRONMENT = environment;
   if (flags["accounts-url"] ?? env.ZOHO_ACCOUNTS_URL) serverEnv.ZOHO_ACCOUNTS_URL = accountsUrl;
   if (apiDomain) serverEnv.ZOHO_API_DOMAIN = apiDomain;
-  const launch = io.launch ?? launchCommand(env, process.argv[1] ?? "", process.execPath, process.cwd());
+  const started = io.launch ?? launchCommand(env, process.argv[1] ?? "", process.execPath, process.cwd());
+  // The demo's refresh token ends with this run's accounts server: the entry serves the demo CRM
+  // instead, which needs no secret.
+  const launch = demo ? { command: started.command, args: [...started.args, "--demo"] } : started;
+  if (demo) for (const key of Object.keys(serverEnv)) delete serverEnv[key];
 
   const chosen = (target ??
     (prompts
@@ -225,7 +297,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
   if (chosen === "print") {
     // Asked for: the one output that carries the secrets, as the client's configuration needs them.
     output(io).write(`${JSON.stringify({ mcpServers: { [name]: serverEntry("claude-desktop", launch, serverEnv, platform) } }, null, 2)}\n`);
-    say("Keep it private: it holds the client secret and the refresh token. In the .mcpb form they are Client secret and Refresh token.");
+    say(demo ? "It holds no secret: it serves the demo CRM." : "Keep it private: it holds the client secret and the refresh token. In the .mcpb form they are Client secret and Refresh token.");
     return 0;
   }
 

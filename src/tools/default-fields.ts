@@ -1,3 +1,4 @@
+import { distance } from "fastest-levenshtein";
 import type { Logger } from "../log.js";
 import { isEmailsList } from "../zoho/emails.js";
 import { InputError } from "../zoho/errors.js";
@@ -151,4 +152,50 @@ export async function planList(
     }
   }
   return plan(defaultFields(entry?.module, relatedListApiName), "well-known");
+}
+
+/** Names Zoho cannot judge from field metadata: the id, system keys ($se_module), lookups' own fields (Owner.email). */
+function judgeable(field: string): boolean {
+  return field !== "id" && !field.startsWith("$") && !field.includes(".");
+}
+
+/** Up to three real field names closest to `name`: the same name in other case first, then by edit distance. */
+export function closestFields(name: string, real: string[]): string[] {
+  const lower = name.toLowerCase();
+  const scored = real.map((f) => {
+    const other = f.toLowerCase();
+    const score = other === lower ? 0 : other.includes(lower) || lower.includes(other) ? 1 : 1 + distance(lower, other);
+    return { f, score };
+  });
+  const limit = Math.max(3, Math.ceil(name.length / 2));
+  return scored.filter((c) => c.score <= limit).sort((a, b) => a.score - b.score || a.f.localeCompare(b.f)).slice(0, 3).map((c) => c.f);
+}
+
+/**
+ * Zoho leaves a field name it does not know out of the rows without a word, so a typo reads as an
+ * empty column. When a requested column is missing from every row, the field metadata (cached, the
+ * one the defaults use) tells whether the module has it at all: the names it lacks come back with
+ * the closest real ones, as a line of the result. Metadata that cannot be read says nothing.
+ */
+export async function unknownFieldsNote(deps: PlanDeps, modules: string[], fields: string[], records: Array<Record<string, unknown>>): Promise<string | undefined> {
+  if (!modules.length || !records.length) return undefined;
+  const empty = fields.filter((f) => judgeable(f) && records.every((r) => !Object.hasOwn(r, f)));
+  if (!empty.length) return undefined;
+  let real: string[];
+  try {
+    real = [...new Set((await Promise.all(modules.map((m) => deps.fieldCatalog.fields(m)))).flat().map((f) => f.api_name))];
+  } catch (error) {
+    deps.logger.log("info", `field metadata for ${modules.join(", ")} unavailable (${(error as Error).message}); unknown field names not checked`);
+    return undefined;
+  }
+  if (!real.length) return undefined;
+  const unknown = empty.filter((f) => !real.includes(f));
+  if (!unknown.length) return undefined;
+  const where = modules.length === 1 ? modules[0]! : modules.join(", ");
+  const each = unknown.map((f) => {
+    const near = closestFields(f, real);
+    // Nothing close: the module's own names instead (the first ones, as the metadata lists them).
+    return near.length ? `${f} (closest: ${near.join(", ")})` : `${f} (its fields: ${real.slice(0, 8).join(", ")}${real.length > 8 ? ", …" : ""})`;
+  });
+  return `Not ${unknown.length === 1 ? "a field" : "fields"} of ${where}, so Zoho left ${unknown.length === 1 ? "it" : "them"} out of every row: ${each.join("; ")}.`;
 }

@@ -6,6 +6,7 @@ import { columnsOf, formatValue, moduleOf, recordLine, recordRow } from "../form
 import { redact } from "../log.js";
 import { EMAILS_PER_CALL, isEmailsList, listReader } from "../zoho/emails.js";
 import { ZohoError } from "../zoho/errors.js";
+import { recordNotInModule } from "../zoho/record-check.js";
 import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, type ZohoRecord } from "../zoho/related-records.js";
 import { isActivityView, notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
@@ -81,6 +82,12 @@ export const getRelatedOverview = defineTool({
         return overBudget ? skipped(list, deps.config.maxRecords) : readList(args.module_api_name, args.record_id, list, perList, Math.max(1, share), extra, deps);
       }),
     );
+    // Nothing read and some list said INVALID_DATA: is the record in this module at all? Zoho's
+    // INVALID_DATA names no cause, and "0 of 12 lists read" would hide a wrong module.
+    if (read.every(([o]) => o.status !== "ok" && o.status !== "empty") && read.some(([, error]) => error?.code === "INVALID_DATA")) {
+      const missing = await recordNotInModule(deps.client, args.module_api_name, args.record_id, extra.signal);
+      if (missing) throw missing;
+    }
     failWhenNothingAnswered(read);
     return render(args.module_api_name, args.record_id, perList, read, deps.config.resultMaxChars);
   },

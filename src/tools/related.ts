@@ -4,9 +4,10 @@ import { TextBudget, continueAt } from "../format/budget.js";
 import { linkFor, linkPlan } from "../format/links.js";
 import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { EMAILS_PER_CALL, checkEmailsFilters, checkEmailsQuery, isEmailsList, listReader } from "../zoho/emails.js";
-import { InputError } from "../zoho/errors.js";
+import { InputError, ZohoError } from "../zoho/errors.js";
+import { recordNotInModule } from "../zoho/record-check.js";
 import { DISCRETE_LIMIT, MAX_PER_PAGE, type EmailsType, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
-import { planList } from "./default-fields.js";
+import { planList, unknownFieldsNote } from "./default-fields.js";
 import { resolveRecord, type RecordRef } from "./record-ref.js";
 import { pageBeyondLimit, type queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
@@ -51,7 +52,7 @@ export async function runRelatedQuery(
   if (args.page !== undefined && args.page * (perPageSent ?? MAX_PER_PAGE) > DISCRETE_LIMIT) {
     throw new InputError(`page: ${pageBeyondLimit(perPageSent ?? MAX_PER_PAGE)}`);
   }
-  const { module: listModule, grouped, hasOwnModule, fields } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
+  const { module: listModule, grouped, hasOwnModule, fields, fields_source } = await planList(deps, args.module_api_name, relatedListApiName, args.fields);
 
   const query: RelatedQuery = {
     module_api_name: args.module_api_name,
@@ -83,9 +84,17 @@ export async function runRelatedQuery(
             .catch(() => undefined);
 
   const reader = listReader(relatedListApiName);
-  const result = onePage
-    ? { ...(await reader.page(client, query, extra.signal)), resume: null, per_page: args.per_page, pages: undefined }
-    : await reader.walk(client, query, { maxRecords, signal: extra.signal, onProgress });
+  const result = await (onePage
+    ? reader.page(client, query, extra.signal).then((page) => ({ ...page, resume: null, per_page: args.per_page, pages: undefined }))
+    : reader.walk(client, query, { maxRecords, signal: extra.signal, onProgress })
+  ).catch(async (error: unknown) => {
+    // INVALID_DATA for a list the metadata knows (or an activity view): the record id is the suspect.
+    const listKnown = grouped || hasOwnModule !== undefined || emails;
+    if (error instanceof ZohoError && error.code === "INVALID_DATA" && error.details.param_name === undefined && listKnown) {
+      throw (await recordNotInModule(client, args.module_api_name, args.record_id, extra.signal)) ?? error;
+    }
+    throw error;
+  });
 
   const structured = {
     module_api_name: args.module_api_name,
@@ -124,6 +133,12 @@ export async function runRelatedQuery(
     // Emails are paged by index only (no page, per_page): a discrete limit of 0 names only an index.
     const next = start === undefined ? undefined : emails ? continueAt(start + shown, shown, result.pages, 0, null) : continueAt(start + shown, shown, result.pages);
     lines.push(leftOut(shown, result.records.length, config.resultMaxChars, next, emails));
+  }
+  // Names the caller gave that the module lacks (Zoho drops them silently): said, with the closest real ones.
+  if (fields_source === "given" && !emails) {
+    const modules = grouped ? ["Calls", "Tasks", "Events"] : hasOwnModule === false ? [] : [listModule];
+    const note = await unknownFieldsNote(deps, modules, fields, result.records);
+    if (note) lines.push(note);
   }
   lines.push(footer({ args, result, onePage, maxRecords, requested, cap: config.maxRecords, emails }));
   if (links.kind === "none" && result.records.length) lines.push(links.why);

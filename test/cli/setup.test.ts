@@ -1,18 +1,21 @@
 // `zoho-crm-related-mcp setup` against the demo CRM over real HTTP: the interactive form driven
 // through the prompt library's own input stream, the flag form for scripts, the client files it
 // merges into, and the bundle. Needs the build for the last tests (`npm test` runs it first).
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { configPath, launchCommand, serverEntry } from "../../src/cli/clients.js";
 import { doctor } from "../../src/cli/doctor.js";
 import { SETUP_SCOPES, setup } from "../../src/cli/setup.js";
 import { startDemoCrm, type DemoCrm } from "../../src/demo/crm.js";
+import { TOOLS } from "../../src/tools/index.js";
 import { CANARY, expectNoSecrets } from "../helpers.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
@@ -176,6 +179,64 @@ describe("setup with flags (scripts)", () => {
     expect(out).toContain("refused the code (invalid_client): Zoho does not know this Client ID and secret at this accounts server");
     expect(out).toContain("setup: no refresh token; nothing was written");
     expect(existsSync(file)).toBe(false);
+  });
+});
+
+describe("setup --demo: the whole walk against the demo accounts server, no Zoho account", () => {
+  it("each step for real (code exchanged, token checked), and an entry that serves the demo CRM with no secret", async () => {
+    const file = join(tmp, "claude-code-demo.json");
+    const { code, out } = await runSetup(["--demo", "--config-file", file], {}, [
+      [/\? Where does your Zoho account live/, "\r"],
+      [/Demo: Generate Code made 1000\.[0-9a-f.]+; Enter takes it\.\n[\s\S]*\? Code:/, "\r"],
+      [/\? Add the server to:/, `${DOWN}\r`], // Claude Code
+    ]);
+    expect(code).toBe(0);
+    expect(out).toMatch(/Demo: the demo CRM's accounts server at http:\/\/127\.0\.0\.1:\d+ stands in for Zoho's/);
+    expect(out).toContain("Demo: the demo accounts server's self-client is Client ID demo-client-id");
+    expect(out).toMatch(/✓ Zoho issued a refresh token at http:\/\/127\.0\.0\.1:\d+\n/);
+    expect(out).toContain("✓ signed in to organization Zylker Demo (demo-zylker) as Patricia Boyle <patricia.boyle@zylker-demo.com>");
+    // The demo's refresh token dies with the run: the entry serves --demo, and holds no secret.
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ mcpServers: { "zoho-crm": { type: "stdio", command: LAUNCH.command, args: [...LAUNCH.args, "--demo"], env: {} } } });
+    // The test's own CRM saw nothing: setup --demo starts its own.
+    expect(crm.stats.tokenRequests + crm.stats.crmRequests).toBe(0);
+
+    // doctor --client checks that entry as the demo it serves.
+    let report = "";
+    expect(await doctor(["--client", "claude-code", "--config-file", file], {}, (t) => void (report += t))).toBe(0);
+    expect(report).toContain("✓ related records:");
+  });
+
+  it("from the bundle: the entry it writes starts and serves the demo CRM's tools", async () => {
+    const file = join(tmp, "cursor-demo.json");
+    const child = spawn(process.execPath, [BIN, "setup", "--demo", "--client", "cursor", "--config-file", file], { env: { PATH: process.env.PATH ?? "" }, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c) => (out += String(c)));
+    const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+    // Enter at each prompt: the first data center, then the demo's grant code.
+    for (const prompt of [/\? Where does your Zoho account live/, /\? Code:/]) {
+      for (let i = 0; !prompt.test(strip(out)); i++) {
+        if (i > 1000) throw new Error(`no prompt ${prompt} in:\n${strip(out)}`);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      child.stdin.write("\r");
+    }
+    expect(await exited, strip(out)).toBe(0);
+    const entry = JSON.parse(readFileSync(file, "utf8")).mcpServers["zoho-crm"] as { command: string; args: string[]; env: Record<string, string> };
+    expect(entry).toEqual({ command: process.execPath, args: [BIN, "--demo"], env: {} });
+    const client = new Client({ name: "setup-demo-test", version: "1.0.0" });
+    await client.connect(new StdioClientTransport({ command: entry.command, args: entry.args, env: { PATH: process.env.PATH ?? "", ...entry.env }, stderr: "pipe" }));
+    try {
+      expect((await client.listTools()).tools.map((t) => t.name)).toEqual(TOOLS.map((t) => t.name));
+    } finally {
+      await client.close();
+    }
+  }, 30_000);
+
+  it("refuses --demo with a code or another accounts server: the demo brings its own", async () => {
+    const withCode = await runSetup(["--demo", "--code", "1000.x"]);
+    expect([withCode.code, withCode.err.trim()]).toEqual([2, "setup: --demo brings its own accounts server and grant code: drop --accounts-url, --api-domain and --code"]);
+    const withUrl = await runSetup(["--demo", "--accounts-url", crm.url]);
+    expect(withUrl.code).toBe(2);
   });
 });
 
