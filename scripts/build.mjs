@@ -39,8 +39,8 @@ const onlyEnglishZodLocale = {
   },
 };
 
-/** The modules only `--http`, `setup` and `doctor` load: the stdio bin hands those commands to full/. */
-const NOT_STDIO = /[\\/]src[\\/](transports[\\/]http|oauth[\\/]http|cli[\\/]setup|cli[\\/]doctor)\.ts$/;
+/** The modules only `--http`, `setup`, `doctor` and MCP_REDIS_URL load: the stdio bin hands those to full/. */
+const NOT_STDIO = /[\\/]src[\\/](transports[\\/]http|oauth[\\/]http|cli[\\/]setup|cli[\\/]doctor|redis[\\/]index|redis[\\/]settings)\.ts$/;
 const leaveOutNotStdio = {
   name: "leave-out-not-stdio",
   setup(b) {
@@ -74,7 +74,7 @@ const results = [
 ];
 chmodSync(BUNDLE_ENTRY, 0o755);
 const stdioInputs = Object.keys(results[0].metafile.inputs);
-const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer)[\\/]/.test(file));
+const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer|ioredis)[\\/]/.test(file));
 if (leftIn.length) throw new Error(`the stdio bin bundles what only full/ needs: ${leftIn.slice(0, 3).join(", ")}`);
 
 const outputs = results.flatMap((result) => Object.keys(result.metafile.outputs));

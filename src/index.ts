@@ -12,7 +12,8 @@ const USAGE = `zoho-crm-related-mcp ${SERVER_VERSION}: MCP server for Zoho CRM r
                                               serve MCP over Streamable HTTP at http://H:N/mcp
                                               (defaults 127.0.0.1 and 3000; MCP_HTTP_TOKEN, MCP_ALLOWED_ORIGINS)
   --http --oauth                              per-user sign-in: each user signs in with their own Zoho account
-                                              (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET)
+                                              (MCP_PUBLIC_URL, MCP_OAUTH_SECRET, ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET;
+                                              several replicas share their state through MCP_REDIS_URL)
   --demo                                      serve against the built-in demo CRM (no Zoho account)
   zoho-crm-related-mcp setup [--demo | --help]
                                               sign in to Zoho (a self-client) and add the server to a client's configuration
@@ -33,14 +34,16 @@ const STDIO_BIN = typeof __STDIO_BIN__ === "boolean" && __STDIO_BIN__;
 async function main(): Promise<void> {
   // Subcommands do not serve MCP (their stdout is theirs), and load only when asked for.
   const [command, ...rest] = process.argv.slice(2);
-  if (STDIO_BIN && (command === "setup" || command === "doctor" || process.argv.slice(2).includes("--http"))) {
+  // MCP_REDIS_URL too: the Redis client (src/redis/) is not in the stdio bin, whose every start would parse it.
+  const redis = Boolean(process.env.MCP_REDIS_URL?.trim());
+  if (STDIO_BIN && (command === "setup" || command === "doctor" || process.argv.slice(2).includes("--http") || redis)) {
     // Before anything runs here: the whole program in full/ takes over this process (its own modules).
     const full = "./full/zoho-crm-related-mcp.js";
     try {
       return void (await import(full));
     } catch (error) {
       if ((error as { code?: string }).code !== "ERR_MODULE_NOT_FOUND" || !String((error as Error).message).includes(full.slice(2))) throw error;
-      exit(2, `${command === "setup" || command === "doctor" ? command : "--http"} needs the full/ folder beside this file: copy the whole dist/bundle/ folder (this file alone serves stdio and --demo)`);
+      exit(2, `${command === "setup" || command === "doctor" ? command : process.argv.slice(2).includes("--http") ? "--http" : "MCP_REDIS_URL"} needs the full/ folder beside this file: copy the whole dist/bundle/ folder (this file alone serves stdio and --demo)`);
     }
   }
   if (command === "doctor") return void (process.exitCode = await (await import("./cli/doctor.js")).doctor(rest));
@@ -73,6 +76,7 @@ async function main(): Promise<void> {
   let config: Config;
   let http: HttpOptions | undefined;
   let signInSettings: import("./oauth/http.js").SignInSettings | undefined;
+  let redisSettings: import("./redis/settings.js").RedisSettings | undefined;
   let closeDemo = async () => {};
   try {
     demo = flags.demo || demoRequested();
@@ -84,6 +88,11 @@ async function main(): Promise<void> {
     if (oauth) {
       const { loadSignInSettings } = await import("./oauth/http.js");
       signInSettings = loadSignInSettings(process.env, { demo });
+    }
+    if (process.env.MCP_REDIS_URL?.trim()) {
+      // Read (and its password registered for redaction) before anything could print it.
+      const { loadRedisSettings } = await import("./redis/settings.js");
+      redisSettings = loadRedisSettings(process.env);
     }
     if (demo) {
       // Loaded only in demo mode: a real deployment never pays for the demo CRM's code.
@@ -113,14 +122,25 @@ async function main(): Promise<void> {
   }
   for (const secret of secretsOf(config)) registerSecret(secret);
 
+  // With MCP_REDIS_URL, what must hold across replicas lives in Redis (src/redis/index.ts).
+  let shared: import("./redis/index.js").SharedState | undefined;
+  if (redisSettings) {
+    const { openSharedState } = await import("./redis/index.js");
+    shared = await openSharedState(redisSettings, logger, { concurrency: config.concurrency });
+    logger.log("info", `shared state in Redis at ${redisSettings.display}${shared.ready ? "" : " (not answering yet: requests that need it are refused until it does)"}`);
+  } else if (oauth) {
+    logger.log("info", "sign-in state (revocations, refresh-token rotation, used codes), ZOHO_CONCURRENCY and the rate limits are kept in this process: several replicas need MCP_REDIS_URL (docs/remote-oauth.md, Several replicas)");
+  }
+
   // One deps per process, whatever the transport: one token cache, one concurrency cap.
-  const deps = createDeps(config, logger);
+  const deps = createDeps(config, logger, shared?.concurrency);
   let stop: () => Promise<void> = async () => {};
   let closing = false;
   const shutdown = async () => {
     if (closing) return;
     closing = true;
     await stop().catch(() => undefined);
+    await shared?.close().catch(() => undefined);
     await closeDemo().catch(() => undefined);
     process.exit(0);
   };
@@ -136,7 +156,7 @@ async function main(): Promise<void> {
     const { startHttpServer, isLoopback } = await import("./transports/http.js");
     if (signInSettings) {
       const { SignInHttp } = await import("./oauth/http.js");
-      http.signIn = new SignInHttp(config, logger, signInSettings);
+      http.signIn = new SignInHttp(config, logger, { ...signInSettings, ...(shared ? { shared } : {}) });
       // A reverse proxy on this machine may forward the public name as Host.
       if (signInSettings.publicUrl && isLoopback(http.host)) http.allowedHosts = [...(http.allowedHosts ?? []), new URL(signInSettings.publicUrl).host.toLowerCase()];
     }

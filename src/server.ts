@@ -1,5 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import pLimit from "p-limit";
 import { z } from "zod";
 import type { Config } from "./config.js";
 import { Logger, redact, type Level } from "./log.js";
@@ -10,7 +11,7 @@ import { registerSubRecordResource } from "./resources/sub-record.js";
 import { NO_SCHEMA_KEYWORD, OPEN } from "./tools/schemas.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
-import { ZohoClient } from "./zoho/client.js";
+import { ZohoClient, withSharedCap, type SharedCap } from "./zoho/client.js";
 import { moduleNameCompleter } from "./zoho/modules.js";
 import { InputError, ZohoError, deadlineExceeded } from "./zoho/errors.js";
 import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "./zoho/metadata.js";
@@ -25,8 +26,9 @@ const INSTRUCTIONS =
   "Answers what is related to a Zoho CRM record (lead, contact, account, deal...). Given a name, email or phone, find the record with search_records first; a record id or a Zoho CRM web address goes straight to get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each printed record comes with a zohocrm://records/{module}/{id} link: read it as a resource, or with get_record.";
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
-export function createDeps(config: Config, logger = new Logger()): ToolDeps {
-  const client = new ZohoClient(config, logger);
+/** `sharedCap`: ZOHO_CONCURRENCY across replicas (MCP_REDIS_URL), around this process's own cap. */
+export function createDeps(config: Config, logger = new Logger(), sharedCap?: SharedCap): ToolDeps {
+  const client = new ZohoClient(config, logger, sharedCap ? { limit: withSharedCap(pLimit(config.concurrency), sharedCap) } : undefined);
   return { config, client, catalog: new RelatedListCatalog(client), fieldCatalog: new FieldCatalog(client), modules: new ModuleCatalog(client), logger };
 }
 

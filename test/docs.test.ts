@@ -129,5 +129,5 @@ describe("README.md and docs/", () => {
     const demo = execFileSync(process.execPath, [join(root, "scripts", "demo.mjs")], { encoding: "utf8" }).split("\n");
     // The README shows the first lines of the tour, unchanged.
     expect(excerpt).toEqual(demo.slice(0, excerpt.length));
-  });
+  }, 30_000); // the whole tour in a child process: over 5 s on a loaded machine
 });

@@ -192,15 +192,21 @@ describe("parallel refreshes of one client", () => {
 
 describe("the ledger stays bounded", () => {
   it("keeps at most maxEntries per kind, dropping the oldest; revocations end when the token would have", async () => {
-    const { SignInLedger } = await import("../src/oauth/ledger.js");
-    const ledger = new SignInLedger(0, 2);
-    ledger.revokeSignIn("a", Date.now() + 60_000);
-    ledger.revokeSignIn("b", Date.now() + 60_000);
-    ledger.revokeSignIn("c", Date.now() + 60_000);
-    ledger.revokeAccessToken("j", Date.now() - 1);
-    expect(["a", "b", "c"].map((sid) => ledger.isRevoked(sid))).toEqual([false, true, true]);
-    expect(ledger.isRevoked("x", "j")).toBe(false);
-    ledger.issued("s", 3);
-    expect([ledger.check("s", 2), ledger.check("s", 3), ledger.check("s", 4)]).toEqual(["replayed", "current", "current"]);
+    const { MemoryLedger } = await import("../src/oauth/ledger.js");
+    const ledger = new MemoryLedger(0, 2);
+    await ledger.revokeSignIn("a", Date.now() + 60_000);
+    await ledger.revokeSignIn("b", Date.now() + 60_000);
+    await ledger.revokeSignIn("c", Date.now() + 60_000);
+    await ledger.revokeAccessToken("j", Date.now() - 1);
+    expect(await Promise.all(["a", "b", "c"].map((sid) => ledger.isRevoked(sid)))).toEqual([false, true, true]);
+    expect(await ledger.isRevoked("x", "j")).toBe(false);
+    await ledger.issued("s", 3);
+    // No grace here (0 ms): an older generation is a replay; a newer one is taken, and then only the one after it.
+    expect(await ledger.rotate("s", 2)).toBe("replayed");
+    expect(await ledger.rotate("s", 4)).toBe("current");
+    expect(await ledger.rotate("s", 4)).toBe("replayed");
+    expect(await ledger.rotate("s", 5)).toBe("current");
+    expect(await ledger.redeemCode("code", Date.now() + 60_000)).toBe(true);
+    expect(await ledger.redeemCode("code", Date.now() + 60_000)).toBe(false);
   });
 });

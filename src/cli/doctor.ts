@@ -93,6 +93,7 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
       if (!(error instanceof ConfigError)) throw error;
       report({ name: "settings", ok: false, detail: error.message, fix: "set the variable in the client's configuration for this server, or run `zoho-crm-related-mcp setup`" });
       for (const name of ["accounts server", "token refresh", "data center", "API domain", "scope"]) skip(name, "needs valid settings");
+      await checkRedis(env, report);
       return summary(checks, write);
     }
 
@@ -231,9 +232,38 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
         report({ name: "related records", ok: false, detail: `${probe.module} ${probe.id} → ${list}: ${messageOf(error)}`, fix: error instanceof ZohoError && error.code === "OAUTH_SCOPE_MISMATCH" ? SCOPE_FIX : apiFix(error, config) });
       }
     }
+    await checkRedis(env, report);
     return summary(checks, write);
   } finally {
     await closeDemo().catch(() => undefined);
+  }
+}
+
+/**
+ * MCP_REDIS_URL, when set: Redis answers PING (with the password of the URL), and how fast. The
+ * URL is shown without its password; the password is registered for redaction before anything runs.
+ */
+async function checkRedis(env: NodeJS.ProcessEnv, report: (check: Check) => void): Promise<void> {
+  if (!env.MCP_REDIS_URL?.trim()) return;
+  const { loadRedisSettings } = await import("../redis/settings.js");
+  let settings;
+  try {
+    settings = loadRedisSettings(env)!;
+  } catch (error) {
+    return report({ name: "Redis", ok: false, detail: (error as Error).message, fix: "set MCP_REDIS_URL to the redis:// (or rediss://) URL of the Redis every replica shares, or unset it for one process" });
+  }
+  const { SharedRedis } = await import("../redis/connection.js");
+  const redis = await SharedRedis.open(settings, undefined, 2000);
+  try {
+    const pings = [];
+    for (let i = 0; i < 3; i++) pings.push(await redis.ping());
+    const best = Math.min(...pings);
+    report({ name: "Redis", ok: true, detail: `${settings.display} answers PING in ${best < 1 ? best.toFixed(2) : best.toFixed(1)} ms` });
+  } catch (error) {
+    const reason = (error as { reason?: string }).reason ?? (error as Error).message;
+    report({ name: "Redis", ok: false, detail: `${settings.display} does not answer (${reason})`, fix: "check that Redis runs and this machine reaches it, and the password in MCP_REDIS_URL (redis://:PASSWORD@host:6379)" });
+  } finally {
+    await redis.close();
   }
 }
 

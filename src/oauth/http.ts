@@ -15,7 +15,9 @@ import { registerSecret, type Logger } from "../log.js";
 import { weakBase64Text, weakBytes } from "../secret-strength.js";
 import type { ToolDeps } from "../tools/types.js";
 import type { ClientStoreOptions } from "./clients.js";
-import { ZohoSignInProvider, type VerifiedSignIn } from "./provider.js";
+import type { SharedState } from "../redis/index.js";
+import { SharedStateUnavailable } from "../redis/settings.js";
+import { REFRESH_TTL_S, ZohoSignInProvider, type VerifiedSignIn } from "./provider.js";
 import { Sealer } from "./seal.js";
 import { UserSessions } from "./sessions.js";
 
@@ -38,6 +40,11 @@ export interface SignInSettings {
   refreshGraceMs?: number;
   /** Tests: the rate limits (false: off; numbers: per window, see RATE_LIMITS). */
   rateLimit?: false | Partial<RateLimits>;
+  /**
+   * MCP_REDIS_URL: the ledger, Zoho's concurrency cap and the rate limits shared by every replica.
+   * Without it they are this process's own.
+   */
+  shared?: SharedState;
 }
 
 /**
@@ -155,7 +162,7 @@ export class SignInHttp {
     private readonly settings: SignInSettings,
   ) {
     if (config.auth.kind !== "signin") throw new ConfigError("--oauth needs ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET of a Zoho server-based client");
-    this.sessions = new UserSessions(config, logger);
+    this.sessions = new UserSessions(config, logger, settings.shared?.concurrency);
   }
 
   /** The public URL (issuer), once known. */
@@ -180,10 +187,11 @@ export class SignInHttp {
       onSignInEnded: (sid) => this.sessions.end(sid),
       ...(this.settings.refreshGraceMs !== undefined ? { refreshGraceMs: this.settings.refreshGraceMs } : {}),
       ...(this.settings.clients ? { clients: this.settings.clients } : {}),
+      ...(this.settings.shared ? { ledger: this.settings.shared.ledger(REFRESH_TTL_S * 1000, this.settings.refreshGraceMs) } : {}),
     });
     this.provider = provider;
     this.metadataUrl = `${publicUrl}/.well-known/oauth-protected-resource/mcp`;
-    this.app = buildApp(provider, publicUrl, this.logger, this.settings.rateLimit, this.settings.trustProxy ?? 0);
+    this.app = buildApp(provider, publicUrl, this.logger, this.settings.rateLimit, this.settings.trustProxy ?? 0, this.settings.shared);
   }
 
   owns(path: string): boolean {
@@ -208,7 +216,9 @@ export class SignInHttp {
     let signIn: VerifiedSignIn;
     try {
       signIn = (await provider.verifyAccessToken(match[1])).extra!.signin as VerifiedSignIn;
-    } catch {
+    } catch (error) {
+      // Its standing cannot be checked (Redis away): refused, and the client told to come back.
+      if (error instanceof SharedStateUnavailable) return unavailable(res, true);
       // Expired, tampered, another server's, or a Zoho token: all the same to the client.
       return this.challenge(res, "the access token is not valid (expired, revoked, or not issued by this server)");
     }
@@ -227,7 +237,18 @@ export class SignInHttp {
   }
 }
 
-function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logger, rateLimit: false | Partial<RateLimits> | undefined, trustProxy: number | string[]): express.Express {
+/**
+ * 503 with Retry-After while Redis is away (SharedStateUnavailable): on /mcp as a JSON-RPC error
+ * (what the MCP transport answers with), on the sign-in endpoints as an OAuth error.
+ */
+function unavailable(res: ServerResponse, jsonRpc: boolean): undefined {
+  const message = "the server cannot check sign-ins right now (its shared state, Redis, is unreachable): try again shortly";
+  const body = jsonRpc ? { jsonrpc: "2.0", error: { code: -32000, message: `Service Unavailable: ${message}` }, id: null } : { error: "temporarily_unavailable", error_description: message };
+  res.writeHead(503, { "content-type": "application/json", "retry-after": String(SharedStateUnavailable.retryAfterSeconds), "cache-control": "no-store" }).end(JSON.stringify(body));
+  return undefined;
+}
+
+function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logger, rateLimit: false | Partial<RateLimits> | undefined, trustProxy: number | string[], shared: SharedState | undefined): express.Express {
   const app = express();
   app.disable("x-powered-by");
   // The client's address (for the rate limits) comes from X-Forwarded-For only when the peer is a
@@ -246,12 +267,14 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   // Our limiters replace the SDK's (per address only, and far lower).
   const limit = { rateLimit: false as const };
   const limits = { ...RATE_LIMITS, ...(rateLimit || {}) };
-  const limiter = (max: number, windowMs: number, key?: (req: Request) => string): RequestHandler =>
+  // With Redis, one bucket per client across every replica (`name` keeps the limiters' keys apart).
+  const limiter = (name: string, max: number, windowMs: number, key?: (req: Request) => string): RequestHandler =>
     rateLimit === false
       ? (_req, _res, next) => next()
       : rateLimiter({
           windowMs,
           limit: max,
+          ...(shared ? { store: shared.rateLimitStore(name) } : {}),
           standardHeaders: "draft-6",
           legacyHeaders: false,
           // IPv6 clients counted per /56, as one subscriber usually holds one.
@@ -285,15 +308,19 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   app.use("/.well-known/oauth-protected-resource/mcp", metadataHandler(protectedResource));
   app.use("/.well-known/oauth-protected-resource", metadataHandler(protectedResource));
   const form = express.urlencoded({ extended: false, limit: "64kb" });
-  app.use("/authorize", limiter(limits.authorize, quarter), form, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
-  app.use("/token", limiter(limits.tokenPerAddress, quarter), form, limiter(limits.token, quarter, clientKey), (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
-  app.use("/register", limiter(limits.register, 60 * 60_000), clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
-  app.use("/revoke", limiter(limits.revoke, quarter), revocationHandler({ provider, ...limit }));
+  // While Redis is away, what needs the ledger is refused at once (the limiters' store would refuse too).
+  const needsShared: RequestHandler = (_req, res, next) => (shared && !shared.ready ? void unavailable(res, false) : next());
+  app.use("/authorize", limiter("authorize", limits.authorize, quarter), form, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
+  app.use("/token", needsShared, limiter("token-address", limits.tokenPerAddress, quarter), form, limiter("token", limits.token, quarter, clientKey), (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
+  app.use("/register", limiter("register", limits.register, 60 * 60_000), clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
+  app.use("/revoke", needsShared, limiter("revoke", limits.revoke, quarter), revocationHandler({ provider, ...limit }));
   app.post(provider.consentPath, express.urlencoded({ extended: false, limit: "16kb" }), (req, res, next) => void provider.handleConsent(req, res).catch(next));
   app.get(provider.callbackPath, (req, res, next) => void provider.handleCallback(req, res).catch(next));
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not_found" }));
   // Never Express's default handler: it would print a stack trace into the page.
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+    // Logged once by the Redis connection, not per request.
+    if (error instanceof SharedStateUnavailable) return void (res.headersSent ? res.end() : unavailable(res, false));
     const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
     if (status >= 500) logger.log("error", `sign-in endpoint failed: ${error instanceof Error ? error.message : String(error)}`);
     if (!res.headersSent) res.status(status).json({ error: status >= 500 ? "server_error" : "invalid_request" });

@@ -7,7 +7,7 @@ import type { OAuthClientInformationFull, OAuthTokenRevocationRequest, OAuthToke
 import type { Logger } from "../log.js";
 import { SealedClientsStore, type ClientStoreOptions } from "./clients.js";
 import { PAGE_HEADERS, consentPage, errorPage } from "./pages.js";
-import { SignInLedger } from "./ledger.js";
+import { MemoryLedger, type SignInLedger } from "./ledger.js";
 import { Sealer, safeEqual } from "./seal.js";
 import { AccountsError, authorizationUrl, exchangeCode, refreshAccessToken, revokeToken, trustedAccountsServer, zohoErrorCode, type ZohoAccountsSettings } from "./zoho-accounts.js";
 
@@ -79,7 +79,7 @@ interface RefreshClaims extends Record<string, unknown>, ZohoSignIn {
 /** Our access tokens live at most an hour, and never longer than the Zoho token inside them. */
 const ACCESS_TTL_S = 3600;
 /** Refresh tokens slide: each use issues a new one good for this long. */
-const REFRESH_TTL_S = 30 * 24 * 3600;
+export const REFRESH_TTL_S = 30 * 24 * 3600;
 /** From the consent page to Zoho's redirect back: enough for a sign-in with two-factor. */
 const FLOW_TTL_S = 15 * 60;
 const CODE_TTL_S = 5 * 60;
@@ -99,6 +99,8 @@ export interface ProviderOptions {
   onSignInEnded?: (sid: string) => void;
   /** Tests: how long a just-rotated refresh token is still taken (default 10 s). */
   refreshGraceMs?: number;
+  /** Where revocations, rotation and used codes are kept: this process (default) or Redis, for every replica. */
+  ledger?: SignInLedger;
 }
 
 export class ZohoSignInProvider implements OAuthServerProvider {
@@ -107,9 +109,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
   readonly consentPath = "/oauth/consent";
   readonly callbackPath = "/oauth/callback";
   private readonly zoho: ZohoAccountsSettings;
-  /** Codes already exchanged on this replica (single use; best effort across replicas, see docs). */
-  private readonly usedCodes = new Map<string, number>();
-  /** Refresh rotation and revocations seen by this replica (best effort, bounded). */
+  /** Refresh rotation, revocations and used codes (in this process, or in Redis for every replica). */
   readonly ledger: SignInLedger;
   private readonly secureCookies: boolean;
 
@@ -121,7 +121,7 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     this.zoho = { ...options.zoho, redirectUri: `${options.publicUrl}${this.callbackPath}` };
     this.clientsStore = new SealedClientsStore(sealer, options.clients);
     this.secureCookies = options.publicUrl.startsWith("https:");
-    this.ledger = new SignInLedger(options.refreshGraceMs);
+    this.ledger = options.ledger ?? new MemoryLedger(options.refreshGraceMs);
   }
 
   // ------------------------------------------------------------ /authorize: our consent page first
@@ -292,14 +292,14 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     // RFC 6749 4.1.3: identical to the authorization request's (the loopback port was free there, not here).
     if (redirectUri !== undefined && redirectUri !== code.redirect_uri) throw new InvalidGrantError("redirect_uri does not match the authorization request");
     if (resource && !sameResource(resource.href, this.resource)) throw new InvalidTargetError(`this server only issues tokens for ${this.resource}`);
-    const jti = code.jti;
-    if (this.usedCodes.has(jti)) {
+    // Single use, on every replica that shares the ledger.
+    if (!(await this.ledger.redeemCode(code.jti, (code.exp ?? 0) * 1000))) {
       // RFC 6749 4.1.2: a code used twice was copied; what was issued for it is revoked.
       await this.endSignIn(code, "its authorization code was used twice");
       throw new InvalidGrantError("authorization code already used");
     }
-    this.rememberCode(jti, (code.exp ?? 0) * 1000);
     const signIn: ZohoSignIn = { sid: code.sid, acc: code.acc, api: code.api };
+    await this.ledger.issued(signIn.sid, 0);
     return this.issue(client.client_id, signIn, code.zat, code.zexp, code.zrt, 0);
   }
 
@@ -307,25 +307,24 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const claims = await this.sealer.open<RefreshClaims>("refresh", refreshToken, { audience: this.resource });
     if (!claims || !safeEqual(claims.cid, client.client_id)) throw new InvalidGrantError("refresh token is not valid");
     if (resource && !sameResource(resource.href, this.resource)) throw new InvalidTargetError(`this server only issues tokens for ${this.resource}`);
-    if (this.ledger.isRevoked(claims.sid)) throw new InvalidGrantError("this sign-in was revoked: sign in again");
-    // Rotation: each refresh token is good once. An older generation than this replica handed out
+    if (await this.ledger.isRevoked(claims.sid)) throw new InvalidGrantError("this sign-in was revoked: sign in again");
+    // Rotation: each refresh token is good once. An older generation than the ledger handed out
     // last is a copy in someone else's hands (or the client lost the newer one): end the sign-in.
-    const presented = typeof claims.gen === "number" ? claims.gen : 0;
-    const seen = this.ledger.check(claims.sid, presented);
+    // The next generation is taken in the same step, before the request to Zoho, so a later use of
+    // the same token (here or on another replica) counts as a reuse. Within the grace this is the
+    // current generation already: the answer is another token of it.
+    const gen = typeof claims.gen === "number" ? claims.gen : 0;
+    const seen = await this.ledger.rotate(claims.sid, gen);
     if (seen === "replayed") {
       await this.endSignIn(claims, "an already used refresh token was presented again");
       throw new InvalidGrantError("refresh token already used: the sign-in is revoked, sign in again");
     }
-    // Taken before the request to Zoho, so a later use of the same token counts as a reuse. Within
-    // the grace this is the current generation already: the answer is another token of it.
-    const gen = presented;
-    this.ledger.issued(claims.sid, gen + 1);
     let grant;
     try {
       grant = await refreshAccessToken(this.zoho, claims.acc, claims.zrt);
     } catch (error) {
       // Nothing was issued: the client may try the same token again.
-      if (seen === "current") this.ledger.withdraw(claims.sid, gen + 1, gen);
+      if (seen === "current") await this.ledger.withdraw(claims.sid, gen + 1).catch(() => undefined);
       if (error instanceof AccountsError && error.code === "temporarily_unavailable") throw new TemporarilyUnavailableError(error.message);
       // invalid_code: revoked at Zoho (by /revoke, the user, or an admin): sign in again.
       throw new InvalidGrantError(`Zoho no longer accepts this sign-in (${error instanceof AccountsError ? error.code : "error"}): sign in again`);
@@ -339,7 +338,6 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const ttl = Math.max(60, Math.min(ACCESS_TTL_S, Math.floor((zohoExpiresAt - Date.now()) / 1000) - 60));
     const access: AccessClaims = { cid: clientId, ...signIn, jti: randomBytes(12).toString("base64url"), zat: zohoAccessToken, zexp: zohoExpiresAt };
     const refresh: RefreshClaims = { cid: clientId, ...signIn, gen, zrt: zohoRefreshToken };
-    this.ledger.issued(signIn.sid, gen);
     return {
       access_token: await this.sealer.seal("access", access, { ttlSeconds: ttl, audience: this.resource }),
       token_type: "Bearer",
@@ -352,7 +350,8 @@ export class ZohoSignInProvider implements OAuthServerProvider {
 
   async verifyAccessToken(token: string): Promise<AuthInfo> {
     const claims = await this.sealer.open<AccessClaims>("access", token, { audience: this.resource });
-    if (!claims || typeof claims.exp !== "number" || this.ledger.isRevoked(claims.sid, claims.jti)) throw new InvalidTokenError("the access token is not valid (expired, revoked, or not issued by this server)");
+    // A ledger that cannot answer (Redis unreachable) throws SharedStateUnavailable: refused, never let in.
+    if (!claims || typeof claims.exp !== "number" || (await this.ledger.isRevoked(claims.sid, claims.jti))) throw new InvalidTokenError("the access token is not valid (expired, revoked, or not issued by this server)");
     const signin: VerifiedSignIn = { sid: claims.sid, acc: claims.acc, api: claims.api, zohoAccessToken: claims.zat, zohoExpiresAt: claims.zexp };
     return { token, clientId: claims.cid, scopes: [], expiresAt: claims.exp, resource: new URL(this.resource), extra: { signin } };
   }
@@ -367,20 +366,25 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const access = refresh ? undefined : await this.sealer.open<AccessClaims>("access", request.token, { audience: this.resource });
     const claims = refresh ?? access;
     if (!claims || !safeEqual(claims.cid, client.client_id)) return;
-    // This replica refuses them at once (best effort; other replicas learn it from Zoho's refusal).
-    if (refresh) this.ledger.revokeSignIn(refresh.sid, Date.now() + REFRESH_TTL_S * 1000);
-    else if (access?.jti) this.ledger.revokeAccessToken(access.jti, (access.exp ?? 0) * 1000);
+    // Refused at once by every replica that shares the ledger (only this one without MCP_REDIS_URL;
+    // the others then learn it from Zoho's refusal).
+    const recorded = (
+      refresh ? this.ledger.revokeSignIn(refresh.sid, Date.now() + REFRESH_TTL_S * 1000) : access?.jti ? this.ledger.revokeAccessToken(access.jti, (access.exp ?? 0) * 1000) : Promise.resolve()
+    ).then(() => undefined, (error: unknown) => error);
     this.options.onSignInEnded?.(claims.sid);
     try {
       await revokeToken(this.zoho, claims.acc, refresh ? refresh.zrt : access!.zat);
     } catch (error) {
       throw new ServerError(`could not revoke the sign-in at Zoho: ${(error as Error).message}`);
     }
+    // Revoked at Zoho; a ledger that could not record it (Redis away) makes the client try again.
+    const failed = await recorded;
+    if (failed) throw failed;
   }
 
-  /** Revokes a whole sign-in: refused on this replica, its Zoho refresh token revoked at Zoho. */
+  /** Revokes a whole sign-in: refused by the ledger (every replica with Redis), its Zoho refresh token revoked at Zoho. */
   private async endSignIn(claims: { sid: string; acc: string; zrt: string }, why: string): Promise<void> {
-    this.ledger.revokeSignIn(claims.sid, Date.now() + REFRESH_TTL_S * 1000);
+    const recorded = this.ledger.revokeSignIn(claims.sid, Date.now() + REFRESH_TTL_S * 1000).then(() => undefined, (error: unknown) => error);
     this.options.onSignInEnded?.(claims.sid);
     this.options.logger.log("warning", `sign-in revoked: ${why}`);
     try {
@@ -388,6 +392,8 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     } catch (error) {
       this.options.logger.log("warning", `could not revoke the sign-in at Zoho: ${error instanceof AccountsError ? error.code : "error"}`);
     }
+    const failed = await recorded;
+    if (failed) throw failed;
   }
 
   // ------------------------------------------------------------ helpers
@@ -396,12 +402,6 @@ export class ZohoSignInProvider implements OAuthServerProvider {
     const claims = await this.sealer.open<CodeClaims>("code", code, { audience: this.resource });
     if (!claims || !safeEqual(claims.cid, client.client_id)) throw new InvalidGrantError("authorization code is not valid");
     return claims;
-  }
-
-  private rememberCode(jti: string, expiresAt: number): void {
-    const now = Date.now();
-    for (const [key, until] of this.usedCodes) if (until < now) this.usedCodes.delete(key);
-    this.usedCodes.set(jti, expiresAt);
   }
 
   /** Ends the flow at the client's redirect URI with an OAuth error (RFC 6749 4.1.2.1). */

@@ -2,7 +2,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import type { Config } from "../config.js";
 import { registerSecret, rememberAccessTokens, type Logger } from "../log.js";
 import type { ToolDeps } from "../tools/types.js";
-import { ZohoClient, type TokenSource } from "../zoho/client.js";
+import { ZohoClient, withSharedCap, type SharedCap, type TokenSource } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
 import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "../zoho/metadata.js";
 import type { VerifiedSignIn } from "./provider.js";
@@ -83,7 +83,8 @@ const MAX_SESSIONS = 1000;
  *
  * One concurrency cap for the process (ZOHO_CONCURRENCY, what Zoho counts per org), and within it
  * each user may hold at most half of it (at least one), so one user's long walk leaves room for
- * everyone else.
+ * everyone else. With MCP_REDIS_URL both hold across every replica (`sharedCap`, in Redis), around
+ * this process's own.
  */
 export class UserSessions {
   private readonly sessions = new Map<string, Session>();
@@ -93,6 +94,7 @@ export class UserSessions {
   constructor(
     private readonly config: Config,
     private readonly logger: Logger,
+    private readonly sharedCap?: SharedCap,
   ) {
     this.processLimit = pLimit(config.concurrency);
     // Every session's live token stays redacted, and the one before it (a refresh overlaps).
@@ -130,7 +132,8 @@ export class UserSessions {
     // The user's own API base (their data center), fixed for the sign-in.
     const config: Config = { ...this.config, apiDomain: signIn.api, apiDomainPinned: true };
     const userLimit = pLimit(this.perUser);
-    const limit = ((fn: () => Promise<unknown>) => userLimit(() => this.processLimit(fn))) as LimitFunction;
+    const shared = withSharedCap(this.processLimit, this.sharedCap, { key: signIn.sid, perUser: this.perUser });
+    const limit = ((fn: () => Promise<unknown>) => userLimit(() => shared(fn))) as LimitFunction;
     const client = new ZohoClient(config, this.logger, { tokens, limit, concurrency: this.perUser });
     const deps: ToolDeps = {
       config,

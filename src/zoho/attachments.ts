@@ -13,9 +13,9 @@ const GENERIC_TYPES = new Set(["application/x-download", "application/octet-stre
 export async function attachmentContentType(sent: string, fileName: string | undefined): Promise<string> {
   const base = sent.split(";")[0]!.trim().toLowerCase();
   if (!fileName || !GENERIC_TYPES.has(base)) return sent;
-  // mime-types carries the whole mime-db table: loaded only for the files that need it.
-  const { lookup } = await import("mime-types");
-  return lookup(fileName) || sent;
+  // mime's table (standard and vendor types, Office's included): loaded only for the files that need it.
+  const { default: mime } = await import("mime");
+  return mime.getType(fileName) ?? sent;
 }
 
 /** A link attachment's address (`$link_url`), when it is an http(s) URL a client can open; else undefined. */

@@ -65,19 +65,37 @@ export interface TokenSource {
   refusedError?(status: number): ZohoError;
 }
 
-/** Per-user clients (sign-in mode) share the process's cap and get their own share of it. */
+/**
+ * Per-user clients (sign-in mode) share the process's cap and get their own share of it; with
+ * MCP_REDIS_URL the cap is the organization's, across replicas (src/redis/semaphore.ts).
+ */
 export interface ClientParts {
-  tokens: TokenSource;
-  /** Wraps each attempt: the process-wide cap, and the user's fair share of it. */
-  limit: LimitFunction;
+  tokens?: TokenSource;
+  /** Wraps each attempt: the cap (process-wide, or across replicas), and the user's fair share of it. */
+  limit?: LimitFunction;
   /** How many requests this client may have in flight (its share of ZOHO_CONCURRENCY). */
-  concurrency: number;
+  concurrency?: number;
+}
+
+/** A concurrency cap shared by several processes (MCP_REDIS_URL: src/redis/semaphore.ts). */
+export interface SharedCap {
+  /** Runs `work` holding a slot of the shared cap, and one of `user`'s `perUser` when a user is named. */
+  run<T>(user: string | undefined, perUser: number, work: () => Promise<T>): Promise<T>;
+}
+
+/**
+ * This process's cap (`local`) around a slot of the shared one: a process never asks the shared
+ * cap for more slots than it can use, and its own queue keeps its callers in order.
+ */
+export function withSharedCap(local: LimitFunction, shared: SharedCap | undefined, user?: { key: string; perUser: number }): LimitFunction {
+  if (!shared) return local;
+  return ((fn: () => Promise<unknown>) => local(() => shared.run(user?.key, user?.perUser ?? 0, fn))) as LimitFunction;
 }
 
 /**
  * The one HTTP client for Zoho CRM: ky with the OAuth header from a hook, ky's own retry for
  * 429/5xx (Retry-After honoured) and for one timeout, a per-attempt timeout, and one concurrency
- * cap for the whole process around every attempt.
+ * cap around every attempt (the process's, or with MCP_REDIS_URL every replica's together).
  */
 export class ZohoClient {
   readonly tokens: TokenSource;

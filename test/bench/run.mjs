@@ -7,14 +7,18 @@
 //   npm run bench                       # build, then measure the package.json bin
 //   node test/bench/run.mjs --entry dist/bundle/zoho-crm-related-mcp.js
 //   BENCH_RUNS=9 npm run bench
-//   node test/bench/run.mjs --only cold,list   # some figures: walk (with compactness), list, overview, cold, memory, throughput
-import { fork } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+//   node test/bench/run.mjs --only cold,list   # some figures: walk (with compactness), list, overview, cold, memory, throughput, redis
+import { fork, spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { join } from "node:path";
-import { availableParallelism, loadavg } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { signIn } from "./signin.mjs";
 import { DEMO } from "../../dist/demo/seed.js";
 import { formatValue } from "../../dist/format/records.js";
 
@@ -346,6 +350,134 @@ async function throughput(crm, token) {
   }
 }
 
+// ------------------------------------------------------------------ one replica, in memory vs with Redis
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until `read()` matches `pattern`. */
+async function waitFor(read, pattern, ms = 15_000) {
+  const end = now() + ms;
+  while (!pattern.test(read())) {
+    if (now() > end) throw new Error(`timed out waiting for ${pattern}: ${read().slice(-500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** A redis-server of the bench's own (Debian's package: apt-get install redis-server), as deployed: a password, the append-only file. */
+async function startRedis() {
+  const found = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
+  if (found.status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "bench-redis-"));
+  const port = await freePort();
+  const password = randomBytes(12).toString("hex");
+  writeFileSync(join(dir, "redis.conf"), `port ${port}\nbind 127.0.0.1\nrequirepass ${password}\ndir ${dir}\nappendonly yes\nsave ""\n`, { mode: 0o600 });
+  const child = spawn(found.stdout.trim(), [join(dir, "redis.conf")], { stdio: ["ignore", "pipe", "ignore"] });
+  let out = "";
+  child.stdout.on("data", (chunk) => (out += chunk));
+  await waitFor(() => out, /Ready to accept connections/);
+  return {
+    url: `redis://:${password}@127.0.0.1:${port}`,
+    pid: child.pid,
+    close: () => new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGTERM"))).then(() => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+/** One `--http --oauth` replica against the bench's demo CRM, with a signed-in user's SDK client. */
+async function startReplica(crm, extraEnv) {
+  const port = await freePort();
+  const origin = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [ENTRY, "--http", "--oauth", "--port", String(port)], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      MCP_PUBLIC_URL: origin,
+      MCP_OAUTH_SECRET: randomBytes(32).toString("base64"),
+      ZOHO_CLIENT_ID: "demo-client-id",
+      ZOHO_CLIENT_SECRET: "demo-client-secret",
+      ZOHO_ACCOUNTS_URL: crm.url,
+      ZOHO_API_DOMAIN: crm.url,
+      ZOHO_CONCURRENCY: "4",
+      ZOHO_MCP_QUIET: "1",
+      ...extraEnv,
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr.on("data", (chunk) => (err += chunk));
+  await waitFor(() => err, /listening on /);
+  const token = await signIn(origin);
+  const client = new Client({ name: "bench", version: "1.0.0" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } }));
+  return {
+    pid: child.pid,
+    client,
+    close: async () => {
+      await client.close();
+      await new Promise((resolve) => (child.once("exit", resolve), child.kill("SIGTERM")));
+    },
+  };
+}
+
+/**
+ * Tool calls per second on one `--http --oauth` replica, its state in memory vs in Redis on
+ * 127.0.0.1 (MCP_REDIS_URL: every /mcp request checks the sign-in's standing, every Zoho request
+ * takes a slot of the shared cap). Undefined when redis-server is not installed.
+ */
+async function redisThroughput(crm) {
+  const redis = await startRedis();
+  if (!redis) return undefined;
+  await crm.setLatency(0);
+  const memory = await startReplica(crm, {});
+  const shared = await startReplica(crm, { MCP_REDIS_URL: redis.url });
+  const args = { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" };
+  const call = (replica) => async () => {
+    const r = await replica.client.callTool({ name: "get_related_records", arguments: args });
+    if (r.isError || r.structuredContent?.count !== 7) throw new Error(`7-record call failed: ${JSON.stringify(r.content?.[0]).slice(0, 300)}`);
+  };
+  // CPU per call (the replica's, and Redis's): steadier than calls/s on a machine others load.
+  const cpu = { memory: { ms: 0, calls: 0 }, shared: { ms: 0, calls: 0 } };
+  const measured = async (who, workers) => {
+    const replica = who === "memory" ? memory : shared;
+    const pids = who === "memory" ? [memory.pid] : [shared.pid, redis.pid];
+    const before = pids.reduce((n, pid) => n + cpuMs(pid), 0);
+    let calls = 0;
+    const perSecond = await rate(workers, async () => (await call(replica)(), calls++));
+    cpu[who].ms += pids.reduce((n, pid) => n + cpuMs(pid), 0) - before;
+    cpu[who].calls += calls;
+    return perSecond;
+  };
+  try {
+    const out = {};
+    for (const workers of [1, 16]) {
+      await rate(workers, call(memory)); // warm-up: metadata caches, JIT
+      await rate(workers, call(shared));
+      const m = [], r = [], ratios = [];
+      for (let run = 0; run < RUNS; run++) {
+        // Alternate who goes first, so neither always meets a warmer machine.
+        const order = run % 2 ? ["shared", "memory"] : ["memory", "shared"];
+        const got = {};
+        for (const who of order) got[who] = await measured(who, workers);
+        m.push(got.memory); r.push(got.shared); ratios.push(got.shared / got.memory);
+      }
+      out[workers] = { memory: median(m), redis: median(r), ratio: median(ratios) };
+    }
+    out.cpuPerCall = { memory: cpu.memory.ms / cpu.memory.calls, redis: cpu.shared.ms / cpu.shared.calls };
+    return out;
+  } finally {
+    await memory.close();
+    await shared.close();
+    await redis.close();
+  }
+}
+
 // ------------------------------------------------------------------ the table
 
 const f0 = (x) => x.toFixed(0);
@@ -418,6 +550,19 @@ async function main() {
         ["Throughput, 7-record list, 0 ms, 1 client (calls/s)", f0(tput[1].ours), `${f0(tput[1].plain)} (plain fetch)`, f2(tput[1].ratio), "-", ""],
         ["Throughput, 7-record list, 0 ms, 16 concurrent calls (calls/s)", f0(tput[16].ours), `${f0(tput[16].plain)} (plain fetch)`, f2(tput[16].ratio), "-", ""],
       );
+    }
+
+    if (wanted("redis")) {
+      process.stderr.write("bench: one --oauth replica, in memory vs Redis...\n");
+      const red = await redisThroughput(crm);
+      if (!red) process.stderr.write("bench: redis-server is not installed (apt-get install -y redis-server): the Redis figures are left out\n");
+      else {
+        rows.push(
+          ["One --http --oauth replica, state in Redis on 127.0.0.1, 7-record list, 1 client (calls/s)", f0(red[1].redis), `${f0(red[1].memory)} (state in memory)`, f2(red[1].ratio), ">= 0.85", met(red[1].ratio >= 0.85)],
+          ["Same, 16 concurrent calls (calls/s)", f0(red[16].redis), `${f0(red[16].memory)} (state in memory)`, f2(red[16].ratio), ">= 0.85", met(red[16].ratio >= 0.85)],
+          ["Same, CPU per call (ms: the replica, plus redis-server's)", f2(red.cpuPerCall.redis), `${f2(red.cpuPerCall.memory)} (state in memory)`, f2(red.cpuPerCall.redis / red.cpuPerCall.memory), "-", ""],
+        );
+      }
     }
 
     const header = ["figure", "ours", "baseline", "ratio", "goal", ""];

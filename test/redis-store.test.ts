@@ -1,0 +1,138 @@
+// The Redis pieces on their own, in process, against a real redis-server with a password: the
+// ledger's answers and the life of every key it writes, the semaphore's leases (a replica that
+// dies holds its slots only until they lapse), and the rate-limit store across an outage.
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { SharedRedis } from "../src/redis/connection.js";
+import { openSharedState } from "../src/redis/index.js";
+import { Logger } from "../src/log.js";
+import { RedisLedger } from "../src/redis/ledger.js";
+import { redisRateLimitStore } from "../src/redis/rate-limit.js";
+import { RedisSemaphore } from "../src/redis/semaphore.js";
+import { KEY_PREFIX, SharedStateUnavailable, loadRedisSettings } from "../src/redis/settings.js";
+import { startSignInServer } from "./oauth-helpers.js";
+import { registerClient } from "./oauth-raw.js";
+import { describeRedis, eventually, startRedis, type RedisProcess } from "./redis-helpers.js";
+
+const DAY = 24 * 3600_000;
+
+describeRedis("the shared state in Redis, piece by piece", () => {
+  let redis: RedisProcess;
+  const opened: SharedRedis[] = [];
+  const open = async (waitMs?: number) => {
+    const shared = await SharedRedis.open(loadRedisSettings({ MCP_REDIS_URL: redis.url })!, undefined, waitMs);
+    opened.push(shared);
+    return shared;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  }, 20_000);
+
+  afterAll(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    await redis?.stop();
+    redis?.remove();
+  });
+
+  it("the ledger answers as one process would, and every key expires when what it protects does", async () => {
+    const shared = await open();
+    const ledger = new RedisLedger(shared, 30 * DAY, 300);
+    const now = Date.now();
+
+    expect(await ledger.rotate("sid-rotating", 0)).toBe("current");
+    expect(await ledger.rotate("sid-rotating", 0)).toBe("grace");
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    expect(await ledger.rotate("sid-rotating", 0)).toBe("replayed");
+    expect(await ledger.rotate("sid-rotating", 1)).toBe("current");
+    await ledger.withdraw("sid-rotating", 2); // Zoho was down: generation 1 is taken again
+    expect(await ledger.rotate("sid-rotating", 1)).toBe("current");
+
+    await ledger.issued("sid-coded", 0);
+    await ledger.revokeSignIn("sid-revoked", now + 30 * DAY);
+    await ledger.revokeAccessToken("jti-revoked", now + 3600_000);
+    expect(await ledger.redeemCode("code-jti", now + 300_000)).toBe(true);
+    expect(await ledger.redeemCode("code-jti", now + 300_000)).toBe(false);
+    expect(await ledger.isRevoked("sid-revoked")).toBe(true);
+    expect(await ledger.isRevoked("sid-coded", "jti-revoked")).toBe(true);
+    expect(await ledger.isRevoked("sid-coded", "jti-other")).toBe(false);
+
+    const ttl = (key: string) => shared.client.pttl(`${KEY_PREFIX}${key}`);
+    expect(await ttl("signin:sid-revoked:revoked")).toBeGreaterThan(29 * DAY);
+    expect(await ttl("signin:sid-revoked:revoked")).toBeLessThanOrEqual(30 * DAY);
+    expect(await ttl("access:jti-revoked:revoked")).toBeGreaterThan(3500_000);
+    expect(await ttl("access:jti-revoked:revoked")).toBeLessThanOrEqual(3600_000);
+    expect(await ttl("code:code-jti")).toBeGreaterThan(290_000);
+    expect(await ttl("code:code-jti")).toBeLessThanOrEqual(300_000);
+    for (const sid of ["sid-rotating", "sid-coded"]) {
+      expect(await ttl(`signin:${sid}:rotation`)).toBeGreaterThan(29 * DAY);
+      expect(await ttl(`signin:${sid}:rotation`)).toBeLessThanOrEqual(30 * DAY);
+    }
+    // Nothing this server writes lives forever (-1: no expiry).
+    const keys = await shared.client.keys(`${KEY_PREFIX}*`);
+    expect(keys.length).toBe(5);
+    for (const key of keys) expect(await shared.client.pttl(key), key).toBeGreaterThan(0);
+  });
+
+  it("the sign-in endpoints' rate limits count one bucket per client across replicas", async () => {
+    // Two servers (replicas), each with its own connection to the same Redis, /register limited to 3 an hour.
+    const states = await Promise.all([1, 2].map(() => openSharedState(loadRedisSettings({ MCP_REDIS_URL: redis.url })!, new Logger(false), { concurrency: 4 })));
+    const [a, b] = await Promise.all(states.map((shared) => startSignInServer({ settings: { shared, rateLimit: { register: 3 } } })));
+    try {
+      const statuses = [];
+      for (const origin of [a!.origin, b!.origin, a!.origin, b!.origin]) statuses.push((await registerClient(origin)).status);
+      // Alone, each replica would have let its second one in.
+      expect(statuses).toEqual([201, 201, 201, 429]);
+      expect((await registerClient(a!.origin)).status).toBe(429);
+    } finally {
+      await Promise.all([a?.close(), b?.close()]);
+      await Promise.all(states.map((s) => s.close()));
+    }
+  });
+
+  it("a replica that dies holds its concurrency slots only until their leases lapse", async () => {
+    const dying = await open();
+    const leaseMs = 600;
+    const semaphore = new RedisSemaphore(dying, 2, leaseMs);
+    // Two requests that never end take both slots of the organization.
+    for (let i = 0; i < 2; i++) void semaphore.run("u1", 2, () => new Promise(() => undefined)).catch(() => undefined);
+    await eventually(async () => (await dying.client.zcard(`${KEY_PREFIX}zoho:inflight`)) === 2, 2000, "both slots taken");
+
+    const other = await open();
+    const waiting = new RedisSemaphore(other, 2, leaseMs);
+    await waiting.listen();
+    // While the holder lives it renews its leases: no slot for anyone else, well past one lease.
+    let got = 0;
+    const attempt = waiting.run("u2", 2, async () => void got++);
+    await new Promise((resolve) => setTimeout(resolve, 3 * leaseMs));
+    expect(got).toBe(0);
+    // The holder dies (its connection gone, no renewal, no release): its slots lapse with their leases.
+    const died = Date.now();
+    dying.client.disconnect();
+    await attempt;
+    expect(got).toBe(1);
+    expect(Date.now() - died).toBeLessThan(leaseMs + 1500);
+    await waiting.close();
+  }, 20_000);
+
+  it("while Redis is away no Zoho request starts, and the rate-limit store works from whenever Redis does, also after a restart that lost its scripts", async () => {
+    await redis.stop();
+    const shared = await open(200);
+    let started = 0;
+    await expect(new RedisSemaphore(shared, 4).run("u1", 2, async () => void started++)).rejects.toMatchObject({ code: "SHARED_STATE_UNAVAILABLE", status: 503 });
+    expect(started).toBe(0);
+
+    const store = redisRateLimitStore(shared, "test");
+    // express-rate-limit initialises its store when the limiter is built: here, with Redis away.
+    await store.init?.({ windowMs: 60_000 } as never);
+    await expect(store.increment("client")).rejects.toBeInstanceOf(SharedStateUnavailable);
+
+    await redis.start();
+    await eventually(async () => shared.ready, 5000, "reconnected");
+    expect((await store.increment("client")).totalHits).toBe(1);
+    await shared.client.script("FLUSH");
+    expect((await store.increment("client")).totalHits).toBe(2);
+    const ttl = await shared.client.pttl(`${KEY_PREFIX}rl:test:client`);
+    expect(ttl).toBeGreaterThan(50_000);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+  }, 20_000);
+});
