@@ -75,7 +75,11 @@ export class RedisLedger implements SignInLedger {
 
   async revokeSignIn(sid: string, untilMs: number): Promise<void> {
     this.remember(signInKey(sid), false, untilMs);
-    await this.redis.run((client) => client.multi().set(signInKey(sid), "1", "PXAT", untilMs).del(rotationKey(sid)).exec());
+    await this.redis.run(async (client) => {
+      // A transaction reports each command's failure (say, OOM under noeviction) in its answer, not by throwing.
+      const failed = (await client.multi().set(signInKey(sid), "1", "PXAT", untilMs).del(rotationKey(sid)).exec())?.find(([error]) => error);
+      if (failed) throw failed[0];
+    });
   }
 
   async revokeAccessToken(jti: string, untilMs: number): Promise<void> {

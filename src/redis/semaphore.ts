@@ -71,11 +71,12 @@ export class RedisSemaphore {
 
   /** Listens for slots freed on other replicas (best effort: waiters also poll). */
   async listen(): Promise<void> {
-    const subscriber = this.redis.client.duplicate({ enableOfflineQueue: true });
+    const subscriber = this.redis.client.duplicate();
     subscriber.on("error", () => undefined); // the main connection reports outages
     subscriber.on("message", () => this.wake());
+    // On every (re)connection: a subscription asked for while Redis was away would be lost.
+    subscriber.on("ready", () => void subscriber.subscribe(CHANNEL).catch(() => undefined));
     this.subscriber = subscriber;
-    await subscriber.subscribe(CHANNEL).catch(() => undefined);
   }
 
   /**
