@@ -49,6 +49,21 @@ describe("search_records", () => {
     expect(found(await h.call("search_records", { word: "Brian", converted: "false" }))).toEqual([["Contacts", DEMO.leadContactId]]);
   });
 
+  it("the result budget applies: rows past ZOHO_RESULT_MAX_CHARS stay in structuredContent, and the text says so", async () => {
+    const small = await startHarness({ env: { ZOHO_RESULT_MAX_CHARS: "2000" } });
+    try {
+      const result = await small.call("search_records", { word: "Zylker" });
+      const rendered = result.content.reduce((n, c) => n + (c.type === "text" ? c.text.length : c.type === "resource_link" ? c.uri.length + c.name.length : 0), 0);
+      expect(rendered).toBeLessThanOrEqual(2000);
+      const printed = links(result).length;
+      expect(printed).toBeGreaterThan(0);
+      expect(rows(result).length).toBeGreaterThan(printed);
+      expect(small.text(result)).toContain(`${rows(result).length - printed} rows not printed (ZOHO_RESULT_MAX_CHARS, 2000 characters); all are in structuredContent.records.`);
+    } finally {
+      await small.close();
+    }
+  });
+
   it("no match is an answer that says so, not an error", async () => {
     const result = await h.call("search_records", { word: "Nobody Atall" });
     expect(result.isError).toBeFalsy();
@@ -244,6 +259,12 @@ describe("per-user sign-in", () => {
       const rFound = await search(r, { word: "Hannah Ortiz" });
       expect(rFound.isError).toBeFalsy();
       expect(found(rFound)).toEqual([]);
+      expect(h.text(rFound)).toContain("No record matches");
+      // By email and by criteria too: Zoho never shows a user a record their profile hides.
+      for (const args of [{ email: "hannah.ortiz@example.com" }, { criteria: "(Last_Name:equals:Ortiz)", module_api_name: "Leads" }]) {
+        expect(found(await search(p, args)), JSON.stringify(args)).toEqual([["Leads", DEMO.restrictedLeadId]]);
+        expect(found(await search(r, args)), JSON.stringify(args)).toEqual([]);
+      }
       // Both find the lead everyone may see, and read it through its link.
       for (const c of [p, r]) {
         const hit = await search(c, { word: "Brian Dylan" });
