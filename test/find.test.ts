@@ -45,6 +45,13 @@ describe("search_records", () => {
     const byCriteria = await h.call("search_records", { criteria: "((Last_Name:equals:Dylan)and(Company:starts_with:Zylker))", module_api_name: "leads" });
     expect(found(byCriteria)).toEqual([["Leads", DEMO.leadId]]);
     expect(found(await h.call("search_records", { criteria: "(Account_Name:equals:Zylker Inc)", module_api_name: "Contacts", max_records: 50 }))).toHaveLength(DEMO.accountContactCount);
+    // Another module: its name field from the field metadata, so rows say what they are.
+    const deals = await h.call("search_records", { word: "Fleet", module_api_name: "Deal" });
+    expect(found(deals)).toEqual([["Deals", DEMO.dealId]]);
+    expect(h.text(deals)).toContain(`${DEMO.dealId} | Zylker Inc - Fleet Tracking Rollout`);
+    const campaign = await h.call("search_records", { word: "Spring Expo", module_api_name: "Campaigns" });
+    expect(h.text(campaign)).toContain(`${DEMO.campaignId} | Spring Expo 2026`);
+    expect(rows(campaign)[0]!.$web_url).toBe(web("Campaigns", DEMO.campaignId));
     // Not converted only, when asked: the converted lead drops out.
     expect(found(await h.call("search_records", { word: "Brian", converted: "false" }))).toEqual([["Contacts", DEMO.leadContactId]]);
   });
