@@ -1,6 +1,6 @@
 /**
  * `npm run demo` (after the build): starts the built server in demo mode as an MCP client would (a child process
- * over stdio), calls each tool for the sample lead through the official MCP client, and prints
+ * over stdio), finds the sample lead by name, then calls each tool for it through the official MCP client, and prints
  * what comes back. This is an MCP client, never the server, and lives outside src/ for that reason: its stdout is its own.
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -33,8 +33,15 @@ async function main() {
   out(`Connected to ${client.getServerVersion()?.name} ${client.getServerVersion()?.version} over stdio (demo CRM).`);
   out(`Tools: ${tools.map((t) => t.name).join(", ")}`);
 
+  // What a person says first: a name. The lead's web address (from the search) names it after that.
+  const searchArgs = { word: DEMO.leadName };
+  const found = await client.callTool({ name: "search_records", arguments: searchArgs });
+  show("search_records", searchArgs, found);
+  const leadAddress = found.structuredContent?.records?.find((r) => r.$module === "Leads")?.$web_url;
+  if (!leadAddress) throw new Error("the search did not find the demo lead's web address");
+
   const calls = [
-    ["get_related_overview", { module_api_name: "Leads", record_id: DEMO.leadId }],
+    ["get_related_overview", { record_id: leadAddress }],
     ["get_related_overview", { module_api_name: "Accounts", record_id: DEMO.accountId, per_list: 2 }],
     ["list_related_lists", { module_api_name: "Leads" }],
     ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" }],
@@ -45,6 +52,9 @@ async function main() {
     ["get_related_records", { module_api_name: "Leads", record_id: DEMO.massImportLeadId, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 3 }],
     ["get_related_records", { module_api_name: "Accounts", record_id: DEMO.accountId, related_list_api_name: "Cases" }],
     ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes", page: 2, page_token: "x" }],
+    // Clients that call tools only read records, emails and attachments through get_record.
+    ["get_record", { uri: `zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}` }],
+    ["get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[1]}` }],
   ];
   let firstLink;
   for (const [name, args] of calls) {

@@ -35,6 +35,22 @@ export function apiDomainFor(dc: DataCenter, environment: Environment): string {
   return `https://${API_HOST_PREFIX[environment]}.zohoapis.${DATA_CENTERS[dc].tld}`;
 }
 
+/**
+ * The CRM's web origin for a data center: where a person opens a record (`{origin}/crm/{org}/tab/
+ * {Module}/{id}`). Zoho's web hosts follow the accounts domain: crm.zoho.{tld}, crm.zohocloud.ca in
+ * Canada, crmsandbox.* for a sandbox.
+ */
+export function webOriginFor(dc: DataCenter, environment: Environment): string {
+  const domain = new URL(DATA_CENTERS[dc].accounts).hostname.replace(/^accounts\./, "");
+  return `https://${environment === "sandbox" ? "crmsandbox" : "crm"}.${domain}`;
+}
+
+/** The data center whose API host this is (www/sandbox/developer.zohoapis.{tld}), if it is one. */
+export function dataCenterOfApiDomain(apiDomain: string): DataCenter | undefined {
+  const host = URL.canParse(apiDomain) ? new URL(apiDomain).hostname : "";
+  return (Object.keys(DATA_CENTERS) as DataCenter[]).find((dc) => host.endsWith(`.zohoapis.${DATA_CENTERS[dc].tld}`) && host.split(".").length === 3 + DATA_CENTERS[dc].tld.split(".").length - 1);
+}
+
 export type Auth =
   | { kind: "refresh"; clientId: string; clientSecret: string; refreshToken: string }
   | { kind: "static"; accessToken: string }

@@ -23,7 +23,7 @@ export const SERVER_VERSION = "0.1.0";
 export const RESULT_SIZE_META = "anthropic/maxResultSizeChars";
 
 const INSTRUCTIONS =
-  "Answers what is related to a Zoho CRM record (lead, account, deal...). Start with get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each printed record comes with a zohocrm://records/{module}/{id} link to read it in full.";
+  "Answers what is related to a Zoho CRM record (lead, contact, account, deal...). Given a name, email or phone, find the record with search_records first; a record id or a Zoho CRM web address goes straight to get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each printed record comes with a zohocrm://records/{module}/{id} link: read it as a resource, or with get_record.";
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 /** `sharedCap`: ZOHO_CONCURRENCY across replicas (MCP_REDIS_URL), around this process's own cap. */
@@ -69,8 +69,8 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
     const registered = server.registerTool(
       tool.name,
       {
-        // No `title`: the names read well as they are (clients show the name when there is none),
-        // and a title is paid for in every tools/list.
+        // Connector directories ask for a title people read; clients show it instead of the name.
+        title: tool.title,
         description: tool.description,
         inputSchema: tool.inputSchema.meta(NO_SCHEMA_KEYWORD),
         // Published open and without `required` at the top: every field named there is always

@@ -96,6 +96,8 @@ describe("the result budget (ZOHO_RESULT_MAX_CHARS)", () => {
     const { tools } = await h.client.listTools();
     const declared = Object.fromEntries(tools.map((t) => [t.name, t._meta?.["anthropic/maxResultSizeChars"]]));
     expect(declared).toEqual({
+      search_records: DEFAULT_RESULT_MAX_CHARS,
+      get_record: undefined,
       get_related_overview: DEFAULT_RESULT_MAX_CHARS,
       get_related_records: DEFAULT_RESULT_MAX_CHARS,
       get_open_activities: DEFAULT_RESULT_MAX_CHARS,

@@ -477,9 +477,48 @@ describe("faults and stats", () => {
   it("never writes to stdout (stdout is JSON-RPC in demo mode)", () => {
     const dir = new URL("../src/demo/", import.meta.url);
     // Only the server's own files (the demo tour, an MCP client, lives in scripts/).
-    for (const file of ["crm.ts", "seed.ts", "schema.ts"]) {
+    for (const file of ["crm.ts", "seed.ts", "schema.ts", "search.ts"]) {
       const source = readFileSync(new URL(file, dir), "utf8");
       expect(source, file).not.toMatch(/console\.|process\.stdout/);
     }
+  });
+});
+
+// Zoho's Search Records as its v7 page and the SDKs' SearchRecordsParam describe it.
+describe("Search Records (GET /crm/v7/{module}/search)", () => {
+  const search = (module: string, params: Record<string, string>) => json(`/crm/v7/${module}/search?${new URLSearchParams(params)}`);
+  const ids = (body: Json) => (body.data as Json[]).map((r) => r.id);
+
+  it("word, email and phone over the module's fields of those types; converted leads only when asked", async () => {
+    expect((await search("Leads", { word: "Brian Dylan" })).status).toBe(204); // the lead is converted: Zoho's default leaves it out
+    expect(ids((await search("Leads", { word: "brian dyl", converted: "both" })).body)).toEqual([DEMO.leadId]);
+    expect(ids((await search("Leads", { word: "Brian", converted: "true" })).body)).toEqual([DEMO.leadId]);
+    expect(ids((await search("Contacts", { email: DEMO.leadEmail.toUpperCase() })).body)).toEqual([DEMO.leadContactId]);
+    expect(ids((await search("Contacts", { phone: "(415) 555-0142" })).body)).toEqual([DEMO.leadContactId]);
+    expect((await search("Contacts", { email: "nobody@example.com" })).status).toBe(204);
+  });
+
+  it("criteria with and/or, Zoho's operators and escaped values; the first of criteria, email, phone, word wins", async () => {
+    const both = (await search("Contacts", { criteria: "((Last_Name:equals:Dylan)or(Last_Name:equals:Liu))" })).body;
+    expect((both.data as Json[]).map((r) => r.Full_Name).sort()).toEqual(["Brian Dylan", "Grace Liu"]);
+    expect(ids((await search("Contacts", { criteria: "(Last_Name:equals:Dylan)", word: "Liu" })).body)).toEqual([DEMO.leadContactId]);
+    expect(ids((await search("Contacts", { email: DEMO.leadEmail, word: "Liu" })).body)).toEqual([DEMO.leadContactId]);
+    expect((await search("Accounts", { criteria: "(Account_Name:equals:Zylker \\(US\\)\\, Inc)" })).status).toBe(204);
+    await expectError(`/crm/v7/Accounts/search?${new URLSearchParams({ criteria: "(Account_Name:equals:Zylker (US))" })}`, 400, "INVALID_QUERY");
+    const operator = await expectError(`/crm/v7/Leads/search?${new URLSearchParams({ criteria: "(Last_Name:contains:Dyl)" })}`, 400, "INVALID_QUERY");
+    expect(operator.details).toMatchObject({ reason: "invalid operator found", operator: "contains" });
+    const eleven = Array.from({ length: 11 }, (_, i) => `(Last_Name:equals:n${i})`).join("or");
+    await expectError(`/crm/v7/Leads/search?${new URLSearchParams({ criteria: `(${eleven})` })}`, 400, "LIMIT_EXCEEDED");
+    await expectError("/crm/v7/Leads/search?fields=Email", 400, "REQUIRED_PARAM_MISSING");
+  });
+
+  it("pages within record 2000, fields with the $ keys, and the Modules API's web names", async () => {
+    const page = await search("Contacts", { criteria: "(Account_Name:equals:Zylker Inc)", per_page: "5", page: "2", fields: "Full_Name" });
+    expect(page.body.info).toMatchObject({ per_page: 5, count: 5, page: 2, more_records: true });
+    expect(Object.keys((page.body.data as Json[])[0]!).sort()).toEqual(["$editable", "Full_Name", "id"]);
+    await expectError("/crm/v7/Leads/search?word=a&page=11&per_page=200", 400, "LIMIT_REACHED");
+    const modules = (await json("/crm/v7/settings/modules")).body.modules as Json[];
+    expect(modules.find((m) => m.api_name === "Deals")).toMatchObject({ module_name: "Potentials", singular_label: "Deal", plural_label: "Deals" });
+    expect(modules.find((m) => m.api_name === "Shipments")).toMatchObject({ module_name: "CustomModule1" });
   });
 });

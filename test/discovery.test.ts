@@ -329,16 +329,24 @@ describe("list_related_lists, prompt and completions", () => {
   it("lists and renders the whats_related prompt", async () => {
     const { prompts } = await h.client.listPrompts();
     const prompt = prompts.find((p) => p.name === "whats_related");
-    expect(prompt?.arguments?.map((a) => [a.name, a.required])).toEqual([["module_api_name", true], ["record_id", true]]);
+    expect(prompt?.arguments?.map((a) => [a.name, a.required])).toEqual([["record", true], ["module_api_name", false]]);
 
-    const rendered = await h.client.getPrompt({ name: "whats_related", arguments: lead });
-    const text = rendered.messages.map((m) => (m.content.type === "text" ? m.content.text : "")).join("\n");
-    expect(text).toContain(`get_related_overview with module_api_name "Leads" and record_id "${DEMO.leadId}"`);
-    expect(text).toContain("get_related_records");
-    expect(text).toContain("get_open_activities");
-    expect(text).toContain("zohocrm://records/");
+    const render = async (args: Record<string, string>) =>
+      (await h.client.getPrompt({ name: "whats_related", arguments: args })).messages.map((m) => (m.content.type === "text" ? m.content.text : "")).join("\n");
+    const byId = await render({ record: DEMO.leadId, module_api_name: "Leads" });
+    expect(byId).toContain(`get_related_overview with module_api_name "Leads" and record_id "${DEMO.leadId}"`);
+    expect(byId).not.toContain("search_records");
+    expect(byId).toContain("get_related_records");
+    expect(byId).toContain("get_open_activities");
+    expect(byId).toContain("get_record");
+    // Anything but an id or a web address is searched first.
+    expect(await render({ record: "Brian Dylan" })).toMatch(/^1\. Call search_records with word "Brian Dylan" \(no module_api_name/m);
+    expect(await render({ record: DEMO.leadEmail })).toMatch(/^1\. Call search_records with email /m);
+    expect(await render({ record: DEMO.leadPhone })).toMatch(/^1\. Call search_records with phone /m);
+    const address = `https://crm.zoho.com/crm/${DEMO.orgDomain}/tab/Potentials/${DEMO.dealId}`;
+    expect(await render({ record: address })).toContain(`get_related_overview with record_id "${address}"`);
 
-    await expect(h.client.getPrompt({ name: "whats_related", arguments: { module_api_name: "Leads", record_id: "abc" } })).rejects.toThrow(/record_id/);
+    await expect(h.client.getPrompt({ name: "whats_related", arguments: { record: "Brian", module_api_name: "Le ads" } })).rejects.toThrow(/module_api_name/);
   });
 
   it("completes module names in the prompt and in the record resource template", async () => {

@@ -58,6 +58,30 @@ beforeAll(() => {
 });
 
 describe("--demo over stdio", () => {
+  it("finds a person by name, reads the found record through get_record and resources/read, and the overview from its web address", { timeout: TIMEOUT }, async () => {
+    const s = await connect(["--demo"], {});
+    try {
+      const call = async (name: string, args: Record<string, unknown>) => (await s.client.callTool({ name, arguments: args })) as CallToolResult;
+      const found = await call("search_records", { word: "Brian Dylan" });
+      expect(found.isError, text(found)).toBeFalsy();
+      const records = (found.structuredContent as { records: Array<{ id: string; $module: string; $web_url: string }> }).records;
+      expect(records.map((r) => [r.$module, r.id])).toEqual([["Leads", DEMO.leadId], ["Contacts", DEMO.leadContactId]]);
+      expect(links(found).map((l) => l.uri)).toEqual([`zohocrm://records/Leads/${DEMO.leadId}`, `zohocrm://records/Contacts/${DEMO.leadContactId}`]);
+      expect(found.isError).toBeFalsy();
+      expect(text(await call("search_records", { email: "nobody@nowhere.example" }))).toMatch(/No record matches/);
+      expect((await call("search_records", { word: "Brian", phone: "123" })).isError).toBe(true);
+
+      const uri = links(found)[0]!.uri;
+      expect(text(await call("get_record", { uri }))).toContain(`Brian Dylan: Leads ${DEMO.leadId}`);
+      const read = await s.client.readResource({ uri });
+      expect(JSON.parse((read.contents[0] as { text: string }).text)).toMatchObject({ id: DEMO.leadId, Full_Name: "Brian Dylan" });
+      const overview = await call("get_related_overview", { record_id: records[0]!.$web_url });
+      expect(overview.structuredContent).toMatchObject({ module_api_name: "Leads", record_id: DEMO.leadId });
+    } finally {
+      await s.close();
+    }
+  });
+
   it("lists the tools, calls one, reads one of its resource links", { timeout: TIMEOUT }, async () => {
     const s = await connect(["--demo"], {});
     try {

@@ -25,7 +25,7 @@ it("MCP Inspector --strict finds no portability problem in tools/list", () => {
     });
     expect(run.status, run.stderr).toBe(0);
     const tools = (JSON.parse(run.stdout) as { tools: Array<{ name: string }> }).tools.map((t) => t.name);
-    expect(tools).toEqual(["get_related_overview", "get_related_records", "get_open_activities", "get_closed_activities", "list_related_lists"]);
+    expect(tools).toEqual(["search_records", "get_related_overview", "get_related_records", "get_open_activities", "get_closed_activities", "list_related_lists", "get_record"]);
     // Our server's own stderr lines start with its name; anything else is the Inspector's report.
     const findings = run.stderr.split("\n").filter((l) => l.trim() && !l.startsWith("[zoho-crm-related-mcp]"));
     expect(findings).toEqual([]);

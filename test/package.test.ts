@@ -75,8 +75,8 @@ describe("manifest.json", () => {
       {
         name: "whats_related",
         description: expect.stringMatching(/\w/),
-        arguments: ["module_api_name", "record_id"],
-        text: whatsRelatedText("${arguments.module_api_name}", "${arguments.record_id}"),
+        arguments: ["record", "module_api_name"],
+        text: whatsRelatedText("${arguments.record}", "${arguments.module_api_name}", true),
       },
     ]);
   });

@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo, Socket } from "node:net";
 import { DEMO_SIGNIN_USERS, DemoAccounts, permissionsOf, type DemoIdentity, type DemoSignInUserKey } from "./accounts.js";
 import { DEMO_USERS, demoData, zohoTime, type DemoFile, type DemoRecord } from "./seed.js";
+import { SearchError, searchPredicate } from "./search.js";
 import { CRM_MODULES, RESTRICTED_MODULES, UNSUPPORTED_MODULES, fieldsOf, moduleSettingsOf, modulesList, relatedListsOf, type RelatedListMeta } from "./schema.js";
 
 export interface DemoCrmOptions {
@@ -307,6 +308,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
         requireScope("ZohoCRM.settings.modules.READ");
         return { status: 200, body: { modules: [moduleSettingsOf(moduleParam(new URLSearchParams({ module: third })))] } };
       }
+      if (rest.length === 2 && first && second === "search" && first !== "settings") return searchRecords(first, q, can);
       if (rest.length === 2 && first && second && first !== "settings") return getRecord(first, second, q, can);
       if (rest.length === 3 && first && second && third === "Emails" && first !== "settings") return getEmails(first, second, q, can, identity);
       if (rest.length === 4 && first && second && third === "Emails" && rest[3]) return getEmail(first, second, rest[3], q, can, identity);
@@ -334,6 +336,54 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       body: {
         data: page.map((r) => pick(r, splitList(fields), false)),
         info: { per_page: perPage, count: page.length, page: 1, sort_by: "id", sort_order: "desc", more_records: rows.length > perPage, next_page_token: null, previous_page_token: null, page_token_expiry: null },
+      },
+    };
+  }
+
+  /**
+   * Search Records: the first of criteria, email, phone, word (src/demo/search.ts); `converted`
+   * (default false) and `approved` (default true; every demo record is approved); pages of up to 200
+   * within record 2000; `fields` optional; the records the user may not see are never found; 204
+   * when nothing matches.
+   */
+  function searchRecords(module: string, q: URLSearchParams, can: Permissions): Reply {
+    assertModule(module);
+    assertReadable(module, can);
+    let matches: (r: DemoRecord) => boolean;
+    try {
+      matches = searchPredicate(module, q);
+    } catch (error) {
+      if (error instanceof SearchError) throw new ZohoError(400, error.code, error.message, error.details);
+      throw error;
+    }
+    const converted = q.get("converted") ?? "false";
+    if (!["true", "false", "both"].includes(converted)) throw invalidParam("converted");
+    const approved = q.get("approved") ?? "true";
+    if (!["true", "false", "both"].includes(approved)) throw invalidParam("approved");
+    const perPage = positiveInt(q, "per_page") ?? MAX_PER_PAGE;
+    if (perPage > MAX_PER_PAGE) throw invalidParam("per_page");
+    const page = positiveInt(q, "page") ?? 1;
+    if (page * perPage > DISCRETE_PAGINATION_LIMIT) {
+      throw new ZohoError(400, "LIMIT_REACHED", `Search Records reaches at most ${DISCRETE_PAGINATION_LIMIT} records`, { limit: DISCRETE_PAGINATION_LIMIT });
+    }
+    const fieldsParam = q.get("fields");
+    const fields = fieldsParam === null ? undefined : splitList(fieldsParam);
+    if (fields && fields.length > MAX_FIELDS) throw new ZohoError(400, "LIMIT_EXCEEDED", `you can request at most ${MAX_FIELDS} fields`, { param_name: "fields", limit: MAX_FIELDS });
+    const rows = sortedRows(data.list(module), "id", "desc").filter(
+      (r) =>
+        !can.hiddenRecordIds.has(r.id) &&
+        (converted === "both" || (r.data.$converted === true) === (converted === "true")) &&
+        approved !== "false" &&
+        matches(r),
+    );
+    const slice = rows.slice((page - 1) * perPage, page * perPage);
+    if (slice.length === 0) return { status: 204 };
+    return {
+      status: 200,
+      body: {
+        // Zoho sends a record's $ keys ($converted, $approved...) whatever `fields` asks for.
+        data: slice.map((r) => (fields ? { ...Object.fromEntries(Object.entries(r.data).filter(([k]) => k.startsWith("$"))), ...pick(r, fields, false) } : { ...r.data })),
+        info: { per_page: perPage, count: slice.length, page, more_records: page * perPage < rows.length },
       },
     };
   }

@@ -289,12 +289,24 @@ export function modulesList(): Array<Record<string, unknown>> {
   return [...CRM_MODULES].map((module) => ({ ...moduleSettingsOf(module), generated_type: module === "Shipments" ? "custom" : "default" }));
 }
 
+/**
+ * The module's internal name, which the CRM's web addresses use (`/tab/Potentials/{id}`): Zoho's
+ * Modules API gives Deals `module_name: "Potentials"` and a custom module `CustomModuleN`.
+ */
+const MODULE_NAMES: Record<string, string> = { Deals: "Potentials", Shipments: "CustomModule1" };
+
+/** Singular labels that are not the plural less its "s". */
+const SINGULAR: Record<string, string> = { Activities: "Activity", Price_Books: "Price Book", Sales_Orders: "Sales Order", Purchase_Orders: "Purchase Order" };
+
 /** GET /settings/modules/{module}: the parts of Zoho's answer the server reads. */
 export function moduleSettingsOf(module: string): Record<string, unknown> {
   const columns = RELATED_LIST_COLUMNS[module];
+  const plural = module.replace(/_/g, " ");
   return {
     api_name: module,
-    module_name: module,
+    module_name: MODULE_NAMES[module] ?? module,
+    singular_label: SINGULAR[module] ?? plural.replace(/s$/, ""),
+    plural_label: plural,
     id: moduleRef(module).id,
     api_supported: true,
     ...(columns ? { related_list_properties: { sort_by: "Modified_Time", sort_order: "desc", fields: columns } } : {}),

@@ -29,6 +29,12 @@ export const DEMO = {
   /** Lead "Brian Dylan": 7 Notes, 4 open and 3 closed activities, no Attachments, no Campaigns. */
   leadId: "4876876000000376008",
   leadName: "Brian Dylan",
+  leadEmail: "brian.dylan@zylker-logistics.com",
+  leadPhone: "+1 415 555 0142",
+  /** Contact "Brian Dylan", converted from the lead: same name, email and phone (a search finds both). */
+  leadContactId: "4876876000000398145",
+  /** The contact's photo of Brian's business card, a PNG: an image attachment. */
+  leadContactImageId: "4876876000001029025",
   leadNoteIds: [
     "4876876000001017003", "4876876000001017015", "4876876000001017027", "4876876000001017039",
     "4876876000001017051", "4876876000001017063", "4876876000001017075",
@@ -164,12 +170,18 @@ function buildDemoData(): DemoData {
   // -- Lead "Brian Dylan"
   const [brian] = add(record("Leads", DEMO.leadId, "2026-01-12T09:14:05+05:30", "2026-03-14T10:22:31+05:30", {
     First_Name: "Brian", Last_Name: "Dylan", Full_Name: "Brian Dylan", Company: "Zylker Logistics",
-    Designation: "Head of Procurement", Email: "brian.dylan@zylker-logistics.com", Phone: "+1 415 555 0142",
+    Designation: "Head of Procurement", Email: DEMO.leadEmail, Phone: DEMO.leadPhone,
     Lead_Status: "Contacted", Lead_Source: "Trade Show", Industry: "Transportation", Annual_Revenue: 4_800_000,
-    $converted: false,
+    // Converted into a contact (Zoho keeps the lead, marked $converted, with $converted_detail).
+    $converted: true,
+    $converted_detail: { contact: { name: "Brian Dylan", id: DEMO.leadContactId }, converted_time: "2026-03-16T09:30:00+05:30", account: null, deal: null },
   }));
   if (!brian) throw new Error("seed");
   const brianRef = ref(brian, "Full_Name");
+  const [brianContact] = add(record("Contacts", DEMO.leadContactId, "2026-03-16T09:30:00+05:30", "2026-03-16T09:30:00+05:30", {
+    First_Name: "Brian", Last_Name: "Dylan", Full_Name: "Brian Dylan", Title: "Head of Procurement",
+    Email: DEMO.leadEmail, Phone: DEMO.leadPhone, Account_Name: null, Lead_Source: "Trade Show",
+  }));
   const brianNotes: Array<[string, string, string, string, DemoUser]> = [
     ["Intro call", "Brian runs procurement for 14 warehouses. Interested in fleet tracking for the Q3 refresh.", "2026-01-12T11:02:44+05:30", "2026-01-12T11:02:44+05:30", patricia],
     ["Budget", "Budget approved for FY26: around $120k. Final sign-off sits with their CFO.", "2026-01-20T16:40:10+05:30", "2026-01-21T09:05:12+05:30", patricia],
@@ -292,6 +304,12 @@ function buildDemoData(): DemoData {
     attachment(DEMO.dealAttachmentIds[0], "2026-02-21T10:05:00+05:30", "Fleet-Tracking-Proposal.pdf", "application/pdf", demoPdf(), patricia),
     attachment(DEMO.dealAttachmentIds[1], "2026-02-25T16:40:00+05:30", "pricing-tiers.csv", "text/csv", Buffer.from(PRICING_CSV, "utf8"), ravi),
   ));
+  // The converted contact: one image attachment (a scanned business card).
+  files.set(`Contacts/${DEMO.leadContactId}/${DEMO.leadContactImageId}`, { name: "business-card.png", contentType: "image/png", bytes: Buffer.from(CARD_PNG, "base64") });
+  relate(brianContact!, "Attachments", add(record("Attachments", DEMO.leadContactImageId, "2026-03-16T09:40:00+05:30", "2026-03-16T09:40:00+05:30", {
+    File_Name: "business-card.png", Size: String(Buffer.from(CARD_PNG, "base64").length), Parent_Id: { name: "Brian Dylan", id: DEMO.leadContactId },
+    $se_module: "Contacts", $type: "Attachment", $file_id: "029025a1b2c3d4e5f6487687", $link_url: null,
+  })));
   // One row per stage the deal entered, with the field tracker's columns: the stage, where it moved
   // to next (null: still there) and how long it stayed (docs/zoho-compatibility.md, item 2).
   const stages = ["Qualification", "Needs Analysis", "Negotiation/Review"];
@@ -436,6 +454,9 @@ const BRIAN_EMAILS: EmailSpec[] = [
   ["Thanks for the demo", PATRICIA, BRIAN, "2026-02-11T18:45:10+05:30", "sent", true,
     "<div>Hi Brian,<br>Thank you for your time today. A reference customer in logistics will reach out this week.<br>Patricia</div>"],
 ];
+
+/** A 1x1 PNG: the smallest well-formed image, so the demo's image attachment opens as one. */
+const CARD_PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
 
 const PRICING_CSV = "tier,vehicles,price_per_vehicle_usd\nStarter,1-50,18\nGrowth,51-500,15\nFleet,501+,12\n";
 

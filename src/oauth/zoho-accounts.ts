@@ -16,6 +16,8 @@ export const ZOHO_SCOPES = [
   "ZohoCRM.settings.related_lists.READ",
   "ZohoCRM.settings.fields.READ",
   "ZohoCRM.settings.modules.READ",
+  // GET /crm/v7/org: the org's web name in the records' web addresses (search_records, get_record).
+  "ZohoCRM.org.READ",
 ].join(",");
 
 export interface ZohoAccountsSettings {

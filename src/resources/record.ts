@@ -6,8 +6,19 @@ import { invalidResourceUri } from "./advice.js";
 export const RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}";
 
 /** Drops nulls and empty values: a model reading a record does not need Zoho's blank fields. */
-function compact(record: Record<string, unknown>): Record<string, unknown> {
+export function compact(record: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== null && v !== "" && !(Array.isArray(v) && v.length === 0)));
+}
+
+/**
+ * One record through Get Record (`GET /crm/v7/{module}/{id}`), its empty fields left out: what the
+ * resource template and get_record read. Errors leave as ZohoError.
+ */
+export async function readRecord(client: ZohoClient, module: string, id: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }), { signal });
+  const record = Array.isArray(body?.data) ? (body.data[0] as Record<string, unknown> | undefined) : undefined;
+  if (!record) throw new ZohoError({ code: "INVALID_DATA", message: `${module} record ${id} was not found` });
+  return compact(record);
 }
 
 /** zohocrm://records/{module}/{id}: every resource link the tools hand out resolves here, via Get Record. */
@@ -26,10 +37,8 @@ export function registerRecordResource(server: McpServer, client: ZohoClient, co
       if (!API_NAME.test(module)) throw invalidResourceUri(uri.href, "module_api_name must be a module API name: letters, digits and _ only");
       if (!RECORD_ID.test(id)) throw invalidResourceUri(uri.href, "record_id must be a Zoho record id: digits only");
       try {
-        const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }), { signal: extra.signal });
-        const record = Array.isArray(body?.data) ? (body.data[0] as Record<string, unknown> | undefined) : undefined;
-        if (!record) throw new Error(`${module} record ${id} was not found`);
-        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(compact(record), null, 1) }] };
+        const record = await readRecord(client, module, id, extra.signal);
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(record, null, 1) }] };
       } catch (error) {
         // Resource reads have no isError result: the error's text is what the client shows.
         throw error instanceof ZohoError ? new Error(error.render()) : error;

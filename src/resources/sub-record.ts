@@ -1,13 +1,34 @@
 import { ResourceTemplate, type McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SUB_LISTS, type SubList } from "../format/links.js";
-import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
+import { API_NAME, RECORD_ID, crmPath, type ZohoClient, type ZohoFile } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
 import { invalidResourceUri } from "./advice.js";
 
 export const SUB_RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}/{related_list_api_name}/{related_record_id}";
 
+
+/** An attachment's file or an email, as read under its parent record. */
+export type SubRecord = { kind: "file"; file: ZohoFile } | { kind: "email"; email: Record<string, unknown> };
+
+/**
+ * The reader behind the sub-record template and get_record: an attachment's file
+ * (`GET /crm/v7/{module}/{id}/Attachments/{attachment_id}`, FILE_TOO_LARGE above the cap) or one
+ * email (`GET /crm/v7/{module}/{id}/Emails/{message_id}`, with the owner's `user_id` when the link
+ * carries it). Ids are checked by the callers.
+ */
+export async function readSubRecord(client: ZohoClient, maxAttachmentBytes: number, module: string, id: string, list: SubList, sub: string, signal?: AbortSignal, userId?: string): Promise<SubRecord> {
+  if (list === "Attachments") {
+    return { kind: "file", file: await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal }) };
+  }
+  // user_id: "mandatory for viewing shared email id from others" (Zoho's View Email page).
+  const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal, searchParams: { user_id: userId } });
+  const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
+  if (!email) throw new ZohoError({ code: "INVALID_DATA", message: `email ${sub} of ${module} record ${id} was not found` });
+  return { kind: "email", email };
+}
+
 /** Zoho's message ids are long hex strings; anything path-safe of that kind is let through. */
-const MESSAGE_ID = /^[A-Za-z0-9._-]{1,256}$/;
+export const MESSAGE_ID_PATTERN = /^[A-Za-z0-9._-]{1,256}$/;
 
 /**
  * Records Zoho serves only under their parent (CONTRACT "Sub-record links"):
@@ -53,18 +74,15 @@ export function registerSubRecordResource(
         throw invalidResourceUri(uri.href, "related_list_api_name must be Attachments or Emails (records Zoho serves only under their parent)");
       }
       try {
-        if (list === "Attachments") {
-          if (!RECORD_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an attachment id: digits only");
-          const file = await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal: extra.signal });
+        if (list === "Attachments" && !RECORD_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an attachment id: digits only");
+        if (list === "Emails" && !MESSAGE_ID_PATTERN.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an email's message_id");
+        if (userId !== undefined && !RECORD_ID.test(userId)) throw invalidResourceUri(uri.href, "user_id must be a Zoho user id: digits only");
+        const read = await readSubRecord(client, maxAttachmentBytes, module, id, list as SubList, sub, extra.signal, userId);
+        if (read.kind === "file") {
+          const { file } = read;
           return { contents: [{ uri: uri.href, mimeType: file.contentType, blob: Buffer.from(file.bytes).toString("base64"), ...(file.fileName ? { _meta: { fileName: file.fileName } } : {}) }] };
         }
-        if (!MESSAGE_ID.test(sub)) throw invalidResourceUri(uri.href, "related_record_id must be an email's message_id");
-        if (userId !== undefined && !RECORD_ID.test(userId)) throw invalidResourceUri(uri.href, "user_id must be a Zoho user id: digits only");
-        // user_id: "mandatory for viewing shared email id from others" (Zoho's View Email page).
-        const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal: extra.signal, searchParams: { user_id: userId } });
-        const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
-        if (!email) throw new Error(`email ${sub} of ${module} record ${id} was not found`);
-        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(email, null, 1) }] };
+        return { contents: [{ uri: uri.href, mimeType: "application/json", text: JSON.stringify(read.email, null, 1) }] };
       } catch (error) {
         // Resource reads have no isError result: the error's text is what the client shows.
         throw error instanceof ZohoError ? new Error(error.render()) : error;

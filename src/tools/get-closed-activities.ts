@@ -5,6 +5,7 @@ import { defineTool } from "./types.js";
 
 export const getClosedActivities = defineTool({
   name: "get_closed_activities",
+  title: "Closed activities",
   description: "Completed calls, tasks and past meetings of a Zoho CRM record; input as in get_related_records.",
   inputSchema: z.object(activityQueryShape).superRefine(checkQuery),
   outputSchema: relatedOutputShape,

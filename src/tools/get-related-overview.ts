@@ -11,7 +11,8 @@ import type { RelatedListMeta } from "../zoho/metadata.js";
 import { MAX_PER_PAGE, type ZohoRecord } from "../zoho/related-records.js";
 import { isActivityView, notRelatedLists, planList, type FieldsSource } from "./default-fields.js";
 import { LIST_LABELS } from "./related.js";
-import { OPEN, listName, moduleApiName, nullableString, recordId, recordsOut } from "./schemas.js";
+import { resolveRecord } from "./record-ref.js";
+import { OPEN, listName, moduleOfRecord, nullableString, recordReference, recordsOut } from "./schemas.js";
 import { defineTool, type ToolDeps, type ToolExtra } from "./types.js";
 
 /** Codes that mean "this user may not read this list": one line in the overview, not a failed call. */
@@ -37,14 +38,15 @@ interface ListOverview {
 type Read = [ListOverview, ZohoError?, LinkPlan?];
 
 const input = z.object({
-  module_api_name: moduleApiName,
-  record_id: recordId,
+  module_api_name: moduleOfRecord.optional(),
+  record_id: recordReference(),
   related_lists: z.array(listName).min(1).max(50).optional().describe("Only these lists (default: all)"),
   per_list: z.number().int().min(1).max(20).optional().describe("Rows per list (default 5)"),
 });
 
 export const getRelatedOverview = defineTool({
   name: "get_related_overview",
+  title: "Everything related to a record",
   description: "Everything related to a Zoho CRM record in one call: each related list's count and first records.",
   inputSchema: input,
   budgeted: true,
@@ -66,7 +68,8 @@ export const getRelatedOverview = defineTool({
       }).meta(OPEN),
     ),
   },
-  handler: async (args, extra, deps) => {
+  handler: async (input, extra, deps) => {
+    const args = { ...input, ...(await resolveRecord(input, deps)) };
     const perList = args.per_list ?? 5;
     const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
     // ZOHO_MAX_RECORDS bounds everything one call fetches: the lists read share it.

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TextBudget } from "../format/budget.js";
+import { resolveModule } from "../zoho/modules.js";
 import { OPEN, moduleApiName, nullableString } from "./schemas.js";
 import { defineTool } from "./types.js";
 
@@ -11,6 +12,7 @@ const STATUS_NOTES: Record<string, string> = {
 
 export const listRelatedLists = defineTool({
   name: "list_related_lists",
+  title: "Related lists of a module",
   description:
     "The related lists of a Zoho CRM module: the related_list_api_name values get_related_records takes.",
   inputSchema: z.object({ module_api_name: moduleApiName }),
@@ -26,7 +28,8 @@ export const listRelatedLists = defineTool({
       }).meta(OPEN),
     ),
   },
-  handler: async (args, _extra, { catalog, config }) => {
+  handler: async (input, _extra, { catalog, config, modules }) => {
+    const args = { module_api_name: await resolveModule(input.module_api_name, modules) };
     const lists = await catalog.lists(args.module_api_name);
     const lines = [`Related lists of ${args.module_api_name}: ${lists.length}`];
     const budget = new TextBudget(config.resultMaxChars, lines[0]!.length + 200);

@@ -8,11 +8,14 @@ import { InputError, ZohoError } from "../zoho/errors.js";
 import { recordNotInModule } from "../zoho/record-check.js";
 import { DISCRETE_LIMIT, MAX_PER_PAGE, type EmailsType, type RelatedQuery, type WalkResult } from "../zoho/related-records.js";
 import { planList, unknownFieldsNote } from "./default-fields.js";
+import { resolveRecord, type RecordRef } from "./record-ref.js";
 import { pageBeyondLimit, type queryShape } from "./schemas.js";
 import type { ToolDeps, ToolExtra } from "./types.js";
 
 /** The shared parameters, and the Emails list's own filters (get_related_records only). */
-export type QueryArgs = z.output<z.ZodObject<typeof queryShape>> & { type?: EmailsType | undefined; owner_id?: string | undefined };
+export type QueryInput = z.output<z.ZodObject<typeof queryShape>> & { type?: EmailsType | undefined; owner_id?: string | undefined };
+/** The input with its record resolved (record-ref.ts): a module API name and a record id. */
+export type QueryArgs = QueryInput & RecordRef;
 
 /** Auto-pagination default: one page, what a model needs at a glance. */
 export const DEFAULT_MAX_RECORDS = 200;
@@ -23,12 +26,13 @@ export const DEFAULT_MAX_RECORDS = 200;
  * summary, one resource link per record and the structured result.
  */
 export async function runRelatedQuery(
-  args: QueryArgs,
+  input: QueryInput,
   relatedListApiName: string,
   extra: ToolExtra,
   deps: ToolDeps,
 ): Promise<CallToolResult> {
   const { config, client } = deps;
+  const args: QueryArgs = { ...input, ...(await resolveRecord(input, deps)) };
   // ZOHO_MAX_RECORDS bounds what one call fetches, one page included.
   if (args.per_page !== undefined && args.per_page > config.maxRecords) {
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { looksLikeAddress, parseWebAddress } from "../format/web.js";
 import { DISCRETE_LIMIT, EMAILS_TYPES, MAX_PER_PAGE } from "../zoho/related-records.js";
 
 /**
@@ -56,6 +57,9 @@ function int(min: number, max: number, publish: Publish) {
     .meta({ type: "integer" });
 }
 
+/** A whole number from min to max, checked but published as a bare `integer`. */
+export const wholeNumber = (min: number, max: number) => int(min, max, false);
+
 /** An array of min to max items. */
 function list<T extends z.ZodType>(item: T, min: number, max: number, publish: Publish) {
   const items = z.array(item);
@@ -65,8 +69,36 @@ function list<T extends z.ZodType>(item: T, min: number, max: number, publish: P
 
 export const moduleApiName = apiName("a module API name", "Leads").describe("Parent module, e.g. Leads");
 export const recordId = zohoId("a Zoho record id").describe("Parent record id (a string)");
+
+/** A pasted web address is at most this long (Zoho's are about 80 characters). */
+const ADDRESS_MAX = 2000;
+
+/**
+ * `record_id` where a record is named: its id (digits, as a string) or its Zoho CRM web address
+ * (`https://crm.zoho.com/crm/{org}/tab/{Module}/{id}`), which also names the module (tools/record-ref.ts).
+ */
+export function recordReference(publish: Publish = true) {
+  const checked = z.string({ error: quoted("4876876000000376008") }).refine(
+    (s) => (s.length <= ID_MAX && ID.test(s)) || (s.length <= ADDRESS_MAX && parseWebAddress(s) !== undefined),
+    {
+      error: (iss) =>
+        typeof iss.input === "string" && looksLikeAddress(iss.input)
+          ? "must be a Zoho CRM record's web address, https://crm.zoho.{com|eu|in|com.au|jp|...}/crm/{org}/tab/{Module}/{id}, or a record id"
+          : typeof iss.input === "string" && iss.input.length > ID_MAX && ID.test(iss.input)
+            ? `is ${iss.input.length} characters long: a Zoho record id is at most ${ID_MAX} characters`
+            : "must be a Zoho record id: digits only (e.g. 4876876000000376008), or the record's Zoho CRM web address",
+    },
+  );
+  return publish ? checked.describe("Record id, or its Zoho CRM web address") : checked;
+}
+
+/** module_api_name unpublished: checked, but neither pattern nor description in tools/list (get_record). */
+export const moduleName = apiName("a module API name", "Leads", false);
+
+/** module_api_name beside a record reference: not needed when record_id is a web address. */
+export const moduleOfRecord = apiName("a module API name", "Leads").describe("e.g. Leads; optional with a web address");
 export const relatedListApiName = apiName("a related list API name", "Notes").describe("e.g. Notes (see list_related_lists)");
-export const listName = apiName("a related list API name", "Notes");
+export const listName = apiName("a related list API name", "Notes", false);
 
 const fieldName = z.string().refine((f) => f.length <= NAME_MAX + 1 && /^\$?[A-Za-z]\w*$/.test(f), {
   error: (iss) =>
@@ -115,15 +147,18 @@ const ifModifiedSince = z
     return z.NEVER;
   });
 
+/** Field API names, an array or Zoho's comma-separated form (search_records takes them too). */
+export const fieldList = fields;
+
 /** The parameters every related-records tool shares (all but the list's name), each described once. */
 function queryParams(publish: Publish) {
   const d = <T extends z.ZodType>(schema: T, text: string): T => (publish ? schema.describe(text) : schema);
   return {
-    module_api_name: publish ? moduleApiName : apiName("a module API name", "Leads", false),
-    record_id: publish ? recordId : zohoId("a Zoho record id", false),
-    fields: d(fields(publish).optional(), "Field API names, array or comma-separated (default: the usual ones)"),
+    module_api_name: (publish ? moduleOfRecord : apiName("a module API name", "Leads", false)).optional(),
+    record_id: recordReference(publish),
+    fields: d(fields(publish).optional(), "Field API names (default: the usual ones)"),
     page: d(int(1, DISCRETE_LIMIT, publish).optional(), "Read this page only"),
-    per_page: d(int(1, MAX_PER_PAGE, publish).optional(), "Page size of a one-page read (walks ask 200)"),
+    per_page: d(int(1, MAX_PER_PAGE, publish).optional(), "One-page reads (walks ask 200)"),
     page_token: d((publish ? z.string().min(1).max(2000) : z.string().refine((t) => t.length >= 1 && t.length <= 2000, { error: "must be 1 to 2000 characters" })).optional(), "next_page_token of an earlier result"),
     ids: d(list(zohoId("a record id", publish), 1, 100, publish).optional(), "Only these related records"),
     sort_order: d(z.enum(["asc", "desc"]).optional(), "default desc"),
@@ -137,7 +172,7 @@ function queryParams(publish: Publish) {
 
 /** The Emails list's own filters, in Zoho's names (get_related_records only; refused for other lists). */
 export const emailsFilterShape = {
-  type: z.enum(EMAILS_TYPES).optional().describe("Emails only: Zoho's type filter (all_contacts_*: an account's contacts' emails)"),
+  type: z.enum(EMAILS_TYPES).optional().describe("Emails only (all_contacts_*: an account's contacts' emails)"),
   owner_id: zohoId("a Zoho user id").optional().describe("Emails only, with type user_emails: whose mailbox"),
 };
 

@@ -21,6 +21,8 @@ export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 /** A tool as a plain definition: adding one is a new file and one line in tools/index.ts. */
 export interface ToolDefinition<In extends z.ZodObject = z.ZodObject> {
   name: string;
+  /** What clients show people (connector directories ask for one). */
+  title: string;
   description: string;
   inputSchema: In;
   outputSchema?: z.ZodRawShape;
@@ -29,9 +31,12 @@ export interface ToolDefinition<In extends z.ZodObject = z.ZodObject> {
   handler: (args: z.output<In>, extra: ToolExtra, deps: ToolDeps) => Promise<CallToolResult>;
 }
 
-/** Every tool here only reads, from a CRM outside this process, and answers the same twice. */
-// destructiveHint is left out: the spec gives it meaning only when readOnlyHint is false.
-export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, openWorldHint: true, idempotentHint: true };
+/**
+ * Every tool here only reads, from a CRM outside this process, and answers the same twice.
+ * destructiveHint only means something when readOnlyHint is false (spec 2025-11-25), but connector
+ * directories ask for every hint to be explicit, so it is said.
+ */
+export const READ_ONLY: ToolAnnotations = { readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: true };
 
 export function defineTool<In extends z.ZodObject>(tool: ToolDefinition<In>): ToolDefinition<In> {
   return tool;

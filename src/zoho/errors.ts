@@ -170,6 +170,8 @@ export function scopeHint(path: string, mode: AuthMode = "refresh"): string {
   const who = mode === "signin" ? "This sign-in's Zoho token lacks" : "The OAuth client lacks";
   const grant = mode === "signin" ? "" : ": grant it";
   if (first === "settings" && second) return `${who} ZohoCRM.settings.${second}.READ${grant}${AFTER_SCOPE[mode]}`;
+  // GET /org (the org's web name, for web addresses) has a scope of its own.
+  if (first === "org") return `${who} ZohoCRM.org.READ${grant}${AFTER_SCOPE[mode]}`;
   const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
   const listScopes = !third ? [] : (LIST_SCOPES[third] ?? (MODULE_SCOPES[third] ? [MODULE_SCOPES[third]] : [])).map((s) => `ZohoCRM.modules.${s}.READ`);
   const wanted = [scope, ...listScopes.filter((s) => s !== scope)];

@@ -191,26 +191,66 @@ export class FieldCatalog {
   }
 }
 
+/** One module as the Modules API names it: its API name, its internal name (web addresses) and labels. */
+export interface ModuleMeta {
+  api_name: string;
+  /** Zoho's internal name, which the CRM's web addresses use: `Potentials` for Deals, `CustomModule3`. */
+  module_name: string;
+  singular_label: string;
+  plural_label: string;
+}
+
+/** The org's part of `GET /crm/v7/org`: what its web addresses are built from. */
+export interface OrgMeta {
+  /** The org's web name, `org74822955` unless the admin chose one: `https://crm.zoho.com/crm/{domain_name}/...`. */
+  domain_name: string | null;
+  zgid: string | null;
+}
+
 /**
- * The org's own module API names (`GET /settings/modules`), custom modules included, for
- * completions. Cached like the rest of the metadata; refused without ZohoCRM.settings.modules.READ.
+ * The org's own modules (`GET /settings/modules`), custom modules included, for completions and
+ * for names as people write them; and the org itself (`GET /org`), for web addresses. Cached like
+ * the rest of the metadata; refused without ZohoCRM.settings.modules.READ (ZohoCRM.org.READ).
  */
 export class ModuleCatalog {
-  private readonly cache: MetadataCache<string[]>;
+  private readonly cache: MetadataCache<ModuleMeta[]>;
+  private readonly orgCache: MetadataCache<OrgMeta>;
 
   constructor(private readonly client: ZohoClient) {
     this.cache = new MetadataCache(() => this.fetch());
+    this.orgCache = new MetadataCache(() => this.fetchOrg());
   }
 
-  names(): Promise<string[]> {
+  async names(): Promise<string[]> {
+    return (await this.modules()).map((m) => m.api_name);
+  }
+
+  modules(): Promise<ModuleMeta[]> {
     return this.cache.get("*");
   }
 
-  private async fetch(): Promise<string[]> {
+  org(): Promise<OrgMeta> {
+    return this.orgCache.get("org");
+  }
+
+  private async fetch(): Promise<ModuleMeta[]> {
     const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }));
     const raw = Array.isArray(body?.modules) ? (body.modules as Array<Record<string, unknown>>) : [];
+    const text = (v: unknown, fallback: string) => (typeof v === "string" && v ? v : fallback);
     // Modules the API does not serve (api_supported: false) would only answer NOT_SUPPORTED.
-    return raw.filter((m) => typeof m.api_name === "string" && m.api_name && m.api_supported !== false).map((m) => String(m.api_name));
+    return raw
+      .filter((m) => typeof m.api_name === "string" && m.api_name && m.api_supported !== false)
+      .map((m) => {
+        const api = String(m.api_name);
+        return { api_name: api, module_name: text(m.module_name, api), singular_label: text(m.singular_label, api), plural_label: text(m.plural_label, api) };
+      });
+  }
+
+  private async fetchOrg(): Promise<OrgMeta> {
+    const { body } = await this.client.get(crmPath({ literal: "org" }));
+    const org = Array.isArray(body?.org) ? (body.org[0] as Record<string, unknown> | undefined) : undefined;
+    const text = (v: unknown) => (typeof v === "string" && v ? v : typeof v === "number" ? String(v) : null);
+    return { domain_name: text(org?.domain_name), zgid: text(org?.zgid) };
   }
 }
 

@@ -523,8 +523,9 @@ async function main() {
       const list = await toolsList(crm);
       rows.push(
         // The activity tools' parameters are described once, in get_related_records.
-        [`tools/list answer, ${list.tools} tools (chars)`, f0(list.chars), "8,000 (goal)", f2(list.chars / 8000), "<= 8,000", `${met(list.chars <= 8000)}; undescribed parameters: ${list.undescribed.filter((u) => !/^get_(open|closed)_activities\./.test(u)).join(", ") || "none"} (besides the activity tools')`],
-        ["Tool definitions a model reads (name, description, inputSchema)", f0(list.modelChars), "4,500 (goal)", f2(list.modelChars / 4500), "<= 4,500", met(list.modelChars <= 4500)],
+        // Seven tools since issue 15 (search_records, get_record): the goals grew with them.
+        [`tools/list answer, ${list.tools} tools (chars)`, f0(list.chars), "10,500 (goal)", f2(list.chars / 10500), "<= 10,500", `${met(list.chars <= 10500)}; undescribed parameters: ${list.undescribed.filter((u) => !/^get_(open|closed)_activities\./.test(u)).join(", ") || "none"} (besides the activity tools')`],
+        ["Tool definitions a model reads (name, description, inputSchema)", f0(list.modelChars), "6,000 (goal)", f2(list.modelChars / 6000), "<= 6,000", met(list.modelChars <= 6000)],
       );
     }
     if (wanted("overview")) {

@@ -52,12 +52,14 @@ describe("doctor against the demo CRM", () => {
       "✓ scope ZohoCRM.settings.related_lists.READ",
       "✓ scope ZohoCRM.settings.fields.READ",
       "✓ scope ZohoCRM.settings.modules.READ",
+      "✓ scope ZohoCRM.org.READ",
       "✓ scope ZohoCRM.modules.emails.READ",
       "✓ related records",
     ]);
     expect(line("settings")).toBe(`✓ settings: self-client ${CANARY.clientId}, US data center, production`);
     expect(line("scope ZohoCRM.settings.related_lists.READ")).toBe("✓ scope ZohoCRM.settings.related_lists.READ: 8 related lists of Leads");
     expect(line("related records")).toMatch(/^✓ related records: Leads \d+ → Notes: /);
+    expect(line("scope ZohoCRM.org.READ")).toBe("✓ scope ZohoCRM.org.READ: web addresses name the org demo-zylker");
     expect(out).toMatch(/\nAll required checks passed\.\n$/);
     // One token for the whole run: the doctor spends no more of Zoho's ten per ten minutes.
     expect(crm.stats.tokensIssued).toBe(1);

@@ -1,0 +1,67 @@
+import { dataCenterOfApiDomain, webOriginFor, type Config } from "../config.js";
+import type { ZohoClient } from "../zoho/client.js";
+import type { ModuleCatalog } from "../zoho/metadata.js";
+import { webModuleName } from "../zoho/modules.js";
+
+/**
+ * Zoho CRM web addresses: `https://crm.zoho.{tld}/crm/{org}/tab/{Module}/{id}`, what a person's
+ * browser shows for a record. `{org}` is the org's `domain_name` from `GET /crm/v7/org` (Zoho sets
+ * it to `org{zgid}`, e.g. org74822955, unless the administrator chose a name, and the web client
+ * puts that same value in its addresses); `{Module}` is the module's internal `module_name` from the
+ * Modules API (`Potentials` for Deals, `CustomModule3` for a custom module). The host never decides
+ * where a request goes: only the module and the id are read from a pasted address.
+ */
+
+/** `/crm/{org}/tab/{Module}/{id}` on a Zoho CRM web host (crm, crmsandbox; zoho.* or zohocloud.ca). */
+const WEB_ADDRESS = /^https?:\/\/(?:crm|crmsandbox)\.(?:zoho|zohocloud)\.[a-z.]{2,10}\/crm\/(?:[A-Za-z0-9._-]+\/)?tab\/([A-Za-z][A-Za-z0-9_]{0,99})\/(\d{1,30})(?:[/?#].*)?$/;
+
+export interface WebReference {
+  /** The module as the address names it (its module_name: Potentials, CustomModule3, Leads). */
+  webModule: string;
+  recordId: string;
+}
+
+/** The module and record id of a pasted Zoho CRM web address; undefined when it is not one. */
+export function parseWebAddress(text: string): WebReference | undefined {
+  const m = WEB_ADDRESS.exec(text.trim());
+  return m ? { webModule: m[1]!, recordId: m[2]! } : undefined;
+}
+
+/** Looks like an address someone pasted (so the error can say it is not a Zoho CRM record's). */
+export function looksLikeAddress(text: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(text.trim());
+}
+
+/**
+ * The web origin of the CRM the requests go to: the data center of the API domain in use (a
+ * signed-in user's own, or the token's), else the configured ZOHO_DC (a pinned or demo host).
+ */
+export function webOrigin(config: Config, client: ZohoClient): string {
+  const domain = config.apiDomainPinned ? config.apiDomain : (client.tokens.apiDomain ?? config.apiDomain);
+  return webOriginFor(dataCenterOfApiDomain(domain) ?? config.dc, config.environment);
+}
+
+/** Builds web addresses for records of any module: one org lookup (cached) for all of them. */
+export interface WebAddresses {
+  /** `https://crm.zoho.com/crm/org123/tab/{Module}` for an API module name; undefined without the org. */
+  base(apiName: string): Promise<string | undefined>;
+  /** Why there are none (the org could not be read), once per result. */
+  readonly missing: string | undefined;
+}
+
+export async function webAddresses(config: Config, client: ZohoClient, modules: ModuleCatalog): Promise<WebAddresses> {
+  let org: string | null = null;
+  let missing: string | undefined;
+  try {
+    const meta = await modules.org();
+    org = meta.domain_name ?? (meta.zgid ? `org${meta.zgid}` : null);
+    if (!org) missing = "No web addresses: GET /crm/v7/org named no domain_name.";
+  } catch (error) {
+    missing = `No web addresses: the org could not be read (${error instanceof Error ? error.message : String(error)}; it needs ZohoCRM.org.READ).`;
+  }
+  const origin = webOrigin(config, client);
+  return {
+    missing,
+    base: async (apiName) => (org ? `${origin}/crm/${org}/tab/${await webModuleName(apiName, modules)}` : undefined),
+  };
+}

@@ -1,0 +1,189 @@
+import { crmPath, type ZohoClient } from "./client.js";
+import { InputError, ZohoError } from "./errors.js";
+import type { ZohoRecord } from "./related-records.js";
+
+/**
+ * Zoho's Search Records API, `GET /crm/v7/{module_api_name}/search` (the v7 Search Records page, the
+ * SDKs' SearchRecordsParam: criteria, email, phone, word, converted, approved, page, per_page,
+ * fields). One kind of search per request: sent several, Zoho uses the first of criteria, email,
+ * phone, word, so the tool takes exactly one. Pages of at most 200 records, reachable up to record
+ * 2,000 (the rest needs COQL). No match is HTTP 204. Scope: ZohoCRM.modules.ALL, or
+ * ZohoCRM.modules.{module}.READ (ZohoCRM.modules.READ covers every module).
+ */
+export const SEARCH_KINDS = ["word", "email", "phone", "criteria"] as const;
+export type SearchKind = (typeof SEARCH_KINDS)[number];
+
+/** Zoho's documented ceilings: ten conditions in one criteria, records 1..2,000 by page. */
+export const MAX_CONDITIONS = 10;
+export const SEARCH_LIMIT = 2000;
+export const SEARCH_PER_PAGE = 200;
+
+/**
+ * The comparators Zoho's search criteria take (v7 page; Kaizen #82 lists which field types take
+ * which): text fields take equals, not_equal, starts_with and in; numbers and dates also the
+ * ordering ones and between.
+ */
+export const CRITERIA_OPERATORS = ["equals", "not_equal", "starts_with", "in", "greater_than", "greater_equal", "less_than", "less_equal", "between"] as const;
+
+/** Operators whose value is a comma-separated list: their commas separate, all others are escaped. */
+const LIST_OPERATORS = new Set(["in", "between"]);
+
+const CONDITION_HEAD = /^\(\s*([A-Za-z$][\w$.]{0,100})\s*:\s*([A-Za-z_]+)\s*:/;
+
+/**
+ * Zoho's criteria, checked and made safe to send: `(Field:operator:value)` conditions joined by
+ * `and` / `or` in parentheses. At most ten conditions, each with an operator Zoho takes (refused
+ * before any request, naming the field). Inside a value, `(`, `)` and `,` (other than the
+ * separators of `in` and `between`) are escaped with a backslash, as Zoho requires: people write
+ * `(Account_Name:equals:Zylker (US))`, Zoho needs `Zylker \(US\)`. Values already escaped stay as
+ * they are. The whole is URL-encoded when sent.
+ */
+export function prepareCriteria(text: string): string {
+  const refuse = (why: string) => new InputError(`criteria: ${why}. Zoho's form: ((Last_Name:equals:Dylan)and(Email:starts_with:brian)), at most ${MAX_CONDITIONS} conditions, operators ${CRITERIA_OPERATORS.join(", ")}`);
+  let source = text.trim();
+  if (!source) throw refuse("is empty");
+  // A bare condition (Email:equals:x) without parentheses: add them.
+  if (!source.startsWith("(")) source = `(${source})`;
+  let out = "";
+  let depth = 0;
+  let conditions = 0;
+  let at = 0;
+  while (at < source.length) {
+    const rest = source.slice(at);
+    const head = CONDITION_HEAD.exec(rest);
+    if (head) {
+      const [whole, field, operator] = head as unknown as [string, string, string];
+      if (!(CRITERIA_OPERATORS as readonly string[]).includes(operator)) throw refuse(`${field} has the operator ${operator}, which Zoho's search does not take`);
+      if (++conditions > MAX_CONDITIONS) throw refuse(`has more than ${MAX_CONDITIONS} conditions`);
+      at += whole.length;
+      const { value, end } = readValue(source, at, LIST_OPERATORS.has(operator));
+      if (value.trim() === "") throw refuse(`${field} has no value`);
+      out += `(${field}:${operator}:${value.trim()})`;
+      at = end + 1; // past the condition's closing parenthesis
+      continue;
+    }
+    const c = source[at]!;
+    if (c === "(") {
+      depth++;
+      out += c;
+      at++;
+    } else if (c === ")") {
+      if (--depth < 0) throw refuse(`has a ) without its ( at position ${at + 1}`);
+      out += c;
+      at++;
+    } else if (/^\s/.test(c)) {
+      at++;
+    } else {
+      const join = /^(and|or)\b/i.exec(rest);
+      if (!join) throw refuse(`expected a condition (Field:operator:value), and or or at position ${at + 1}`);
+      out += join[1]!.toLowerCase();
+      at += join[0].length;
+    }
+  }
+  if (depth !== 0) throw refuse("has a ( without its )");
+  if (conditions === 0) throw refuse("has no condition");
+  // Several conditions at the top level need their own parentheses: (a)and(b) -> ((a)and(b)).
+  return /\)(and|or)\(/.test(out) && !isWrapped(out) ? `(${out})` : out;
+}
+
+/** True when the first ( closes at the very end: the whole criteria is one group. */
+function isWrapped(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === "\\") { i++; continue; }
+    if (c === "(") depth++;
+    else if (c === ")" && --depth === 0) return i === text.length - 1;
+  }
+  return false;
+}
+
+/**
+ * A condition's value, from `start` to the `)` that closes the condition: the first unescaped `)`
+ * not balanced by a `(` inside the value and followed by the end, another `)`, or `and`/`or`.
+ * Returns the value escaped for Zoho and the index of that `)`.
+ */
+function readValue(source: string, start: number, list: boolean): { value: string; end: number } {
+  let value = "";
+  let depth = 0;
+  for (let i = start; i < source.length; i++) {
+    const c = source[i]!;
+    if (c === "\\" && i + 1 < source.length) {
+      value += c + source[i + 1];
+      i++;
+      continue;
+    }
+    if (c === "(") {
+      depth++;
+      value += "\\(";
+      continue;
+    }
+    if (c === ")") {
+      if (depth > 0) {
+        depth--;
+        value += "\\)";
+        continue;
+      }
+      if (/^\)\s*($|\)|(and|or)\s*\()/i.test(source.slice(i))) return { value, end: i };
+      value += "\\)";
+      continue;
+    }
+    value += c === "," && !list ? "\\," : c;
+  }
+  throw new InputError("criteria: a condition has no closing )");
+}
+
+export interface SearchQuery {
+  module_api_name: string;
+  kind: SearchKind;
+  value: string;
+  fields?: string[] | undefined;
+  converted?: string | undefined;
+  approved?: string | undefined;
+}
+
+export interface SearchPage {
+  records: ZohoRecord[];
+  more_records: boolean;
+}
+
+/** One page of Search Records; 204 (no match) is an empty page. */
+export async function searchPage(client: ZohoClient, q: SearchQuery, page: number, perPage: number, signal?: AbortSignal): Promise<SearchPage> {
+  const { status, body } = await client.get(crmPath({ apiName: q.module_api_name }, { literal: "search" }), {
+    signal,
+    searchParams: {
+      [q.kind]: q.value,
+      fields: q.fields?.join(","),
+      converted: q.converted,
+      approved: q.approved,
+      page,
+      per_page: perPage,
+    },
+  });
+  if (status === 204 || !body) return { records: [], more_records: false };
+  if (!Array.isArray(body.data)) throw new ZohoError({ status, code: "INVALID_RESPONSE", message: "Zoho's search answer has no data array" });
+  const info = (body.info ?? {}) as { more_records?: unknown };
+  return {
+    records: (body.data as Array<Record<string, unknown>>).filter((r) => typeof r.id === "string" || typeof r.id === "number").map((r) => ({ ...r, id: String(r.id) }) as ZohoRecord),
+    more_records: info.more_records === true,
+  };
+}
+
+/**
+ * Records of one module up to `maxRecords` (at most 2,000, Zoho's reach): page 1, then the next
+ * pages side by side under the concurrency cap once page 1 says there are more.
+ */
+export async function searchModule(client: ZohoClient, q: SearchQuery, maxRecords: number, signal?: AbortSignal): Promise<SearchPage> {
+  const want = Math.min(maxRecords, SEARCH_LIMIT);
+  const perPage = Math.min(SEARCH_PER_PAGE, want);
+  const first = await searchPage(client, q, 1, perPage, signal);
+  if (!first.more_records || first.records.length >= want) return trim(first, want);
+  const pages = Math.ceil(want / perPage);
+  const rest = await Promise.all(Array.from({ length: pages - 1 }, (_, i) => searchPage(client, q, i + 2, perPage, signal)));
+  const records = [first, ...rest].flatMap((p) => p.records);
+  return trim({ records, more_records: rest.at(-1)?.more_records ?? false }, want);
+}
+
+function trim(page: SearchPage, want: number): SearchPage {
+  return page.records.length > want ? { records: page.records.slice(0, want), more_records: true } : page;
+}

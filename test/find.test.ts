@@ -1,0 +1,261 @@
+// Issue 15: find a record from what a person says (search_records), name it by its web address,
+// and read it in any client (get_record). Over the demo CRM on 127.0.0.1, through the SDK client.
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO } from "../src/demo/seed.js";
+import { prepareCriteria } from "../src/zoho/search.js";
+import { connectSignedIn, startSignInServer, TestOAuthProvider } from "./oauth-helpers.js";
+import { startHarness, type Harness } from "./helpers.js";
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+type Row = { id: string; $module: string; $web_url?: string; Full_Name?: string };
+const rows = (r: CallToolResult) => (r.structuredContent as { records: Row[] }).records;
+const found = (r: CallToolResult) => rows(r).map((row) => [row.$module, row.id]);
+const links = (r: CallToolResult) => r.content.filter((c) => c.type === "resource_link").map((c) => (c as { uri: string }).uri);
+const brian = [["Leads", DEMO.leadId], ["Contacts", DEMO.leadContactId]];
+const web = (module: string, id: string, host = "crm.zoho.com") => `https://${host}/crm/${DEMO.orgDomain}/tab/${module}/${id}`;
+
+describe("search_records", () => {
+  it("a name with no module finds the demo lead and the contact converted from it, each with its module, link and web address", async () => {
+    const result = await h.call("search_records", { word: "Brian Dylan" });
+    expect(result.isError, h.text(result)).toBeFalsy();
+    expect(found(result)).toEqual(brian);
+    expect(links(result)).toEqual([`zohocrm://records/Leads/${DEMO.leadId}`, `zohocrm://records/Contacts/${DEMO.leadContactId}`]);
+    expect(rows(result).map((r) => r.$web_url)).toEqual([web("Leads", DEMO.leadId), web("Contacts", DEMO.leadContactId)]);
+    const text = h.text(result);
+    // The web-address template once per module, rows compact, the next step last.
+    expect(text).toContain(`Leads: 1 (id | Full_Name | Email | Phone | Company | Owner); open in Zoho: https://crm.zoho.com/crm/${DEMO.orgDomain}/tab/Leads/{id}`);
+    expect(text).toContain(`${DEMO.leadId} | Brian Dylan | ${DEMO.leadEmail} | ${DEMO.leadPhone} | Zylker Logistics | Patricia Boyle | [converted]`);
+    expect(text).toContain("Accounts, Deals: no match.");
+    expect(text.split("\n").at(-1)).toMatch(/^Next: get_related_overview/);
+    // The four modules were asked side by side, converted leads included (Zoho's default leaves them out).
+    const searches = h.crm.stats.requests.filter((r) => r.path.endsWith("/search") && r.query.word === "Brian Dylan");
+    expect(searches.map((r) => r.path.split("/")[3]).sort()).toEqual(["Accounts", "Contacts", "Deals", "Leads"]);
+    expect(searches.find((r) => r.path.includes("/Leads/"))?.query.converted).toBe("both");
+  });
+
+  it("email, phone and criteria searches find exactly their records", async () => {
+    expect(found(await h.call("search_records", { email: DEMO.leadEmail }))).toEqual(brian);
+    expect(found(await h.call("search_records", { phone: "415-555-0142" }))).toEqual(brian);
+    const byCriteria = await h.call("search_records", { criteria: "((Last_Name:equals:Dylan)and(Company:starts_with:Zylker))", module_api_name: "leads" });
+    expect(found(byCriteria)).toEqual([["Leads", DEMO.leadId]]);
+    expect(found(await h.call("search_records", { criteria: "(Account_Name:equals:Zylker Inc)", module_api_name: "Contacts", max_records: 50 }))).toHaveLength(DEMO.accountContactCount);
+    // Not converted only, when asked: the converted lead drops out.
+    expect(found(await h.call("search_records", { word: "Brian", converted: "false" }))).toEqual([["Contacts", DEMO.leadContactId]]);
+  });
+
+  it("no match is an answer that says so, not an error", async () => {
+    const result = await h.call("search_records", { word: "Nobody Atall" });
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ records: [], count: 0, more_records: false });
+    expect(h.text(result)).toContain("No record matches in these modules");
+  });
+
+  it("criteria values with (, ) and , are escaped as Zoho requires; already escaped ones are kept", async () => {
+    h.crm.resetStats();
+    const result = await h.call("search_records", { criteria: "(Company:equals:Zylker Logistics (US), West)", module_api_name: "Leads" });
+    expect(result.isError, h.text(result)).toBeFalsy();
+    expect(h.crm.stats.requests.find((r) => r.path.endsWith("/search"))?.query.criteria).toBe("(Company:equals:Zylker Logistics \\(US\\)\\, West)");
+    expect(prepareCriteria("(Last_Name:equals:O\\(Brien\\)) or (Email:in:a@x.com,b@x.com)")).toBe("((Last_Name:equals:O\\(Brien\\))or(Email:in:a@x.com,b@x.com))");
+    expect(prepareCriteria("Email:equals:brian@x.com")).toBe("(Email:equals:brian@x.com)");
+  });
+
+  it("bad input is refused before any request, naming the fields", async () => {
+    h.crm.resetStats();
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{}, /exactly one of word, email, phone, criteria \(got none\)/],
+      [{ word: "Brian", email: DEMO.leadEmail }, /exactly one of word, email, phone, criteria \(got word and email\)/],
+      [{ criteria: "(Last_Name:contains:Dyl)" }, /criteria: Last_Name has the operator contains, which Zoho's search does not take/],
+      [{ criteria: Array.from({ length: 11 }, (_, i) => `(Last_Name:equals:n${i})`).join("or") }, /criteria: has more than 10 conditions/],
+      [{ criteria: "((Last_Name:equals:Dylan)" }, /criteria: /],
+      [{ word: "" }, /word/],
+      [{ word: "Brian", page: 11, per_page: 200 }, /page × per_page must stay within record 2000/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await h.call("search_records", args);
+      expect(result.isError, JSON.stringify(args)).toBe(true);
+      expect(h.text(result)).toMatch(message);
+    }
+    expect(h.crm.stats.crmRequests).toBe(0);
+  });
+
+  it("a search across four modules takes about one request's time when each request takes 150 ms", async () => {
+    await h.call("search_records", { word: "Zylker" }); // token and org read once, as in any session
+    h.crm.faults.latencyMs = 150;
+    try {
+      const started = performance.now();
+      const result = await h.call("search_records", { word: "Zylker" });
+      const elapsed = performance.now() - started;
+      expect(result.isError, h.text(result)).toBeFalsy();
+      expect((result.structuredContent as { modules: unknown[] }).modules).toHaveLength(4);
+      console.info(`search across 4 modules at 150 ms a request: ${Math.round(elapsed)} ms`);
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(290); // one at a time would be 600 ms
+    } finally {
+      h.crm.faults.latencyMs = 0;
+    }
+  });
+});
+
+describe("web addresses", () => {
+  it("without ZohoCRM.org.READ the records come without web addresses, and the text says why once", async () => {
+    const bare = await startHarness({ crm: { withoutScopes: ["ZohoCRM.org.READ"] } });
+    try {
+      const result = await bare.call("search_records", { word: "Brian Dylan" });
+      expect(found(result)).toEqual(brian);
+      expect(rows(result).every((r) => r.$web_url === undefined)).toBe(true);
+      expect(bare.text(result).match(/No web addresses: .*ZohoCRM\.org\.READ/g)).toHaveLength(1);
+    } finally {
+      await bare.close();
+    }
+  });
+
+  it("the host follows the data center of the API domain in use: crm.zoho.eu for EU", async () => {
+    const { webOriginFor, dataCenterOfApiDomain } = await import("../src/config.js");
+    expect(dataCenterOfApiDomain("https://www.zohoapis.eu")).toBe("eu");
+    expect(dataCenterOfApiDomain("https://www.zohoapis.com.au")).toBe("au");
+    expect(dataCenterOfApiDomain("https://www.zohoapis.com")).toBe("us");
+    expect(dataCenterOfApiDomain("http://127.0.0.1:8080")).toBeUndefined();
+    expect(webOriginFor("eu", "production")).toBe("https://crm.zoho.eu");
+    expect(webOriginFor("ca", "production")).toBe("https://crm.zohocloud.ca");
+    expect(webOriginFor("us", "sandbox")).toBe("https://crmsandbox.zoho.com");
+  });
+});
+
+describe("records named as people name them", () => {
+  it("get_related_overview and get_related_records take a pasted web address (tab/Potentials too); requests go to the configured API domain", async () => {
+    h.crm.resetStats();
+    // An address of another data center's host: only its module and id are read.
+    const deal = await h.call("get_related_overview", { record_id: web("Potentials", DEMO.dealId, "crm.zoho.eu") });
+    expect(deal.isError, h.text(deal)).toBeFalsy();
+    expect(deal.structuredContent).toMatchObject({ module_api_name: "Deals", record_id: DEMO.dealId });
+    const notes = await h.call("get_related_records", { record_id: `${web("Leads", DEMO.leadId)}?sub=overview`, related_list_api_name: "Notes" });
+    expect(notes.structuredContent).toMatchObject({ module_api_name: "Leads", record_id: DEMO.leadId, count: DEMO.leadNoteIds.length });
+    const open = await h.call("get_open_activities", { record_id: web("Leads", DEMO.leadId) });
+    expect(open.structuredContent).toMatchObject({ count: 4 });
+    // Every request reached the demo CRM, which is the configured (token's) API domain.
+    expect(h.crm.stats.requests.some((r) => r.path === `/crm/v7/Deals/${DEMO.dealId}/Notes`)).toBe(true);
+    expect(h.deps.client.tokens.apiDomain).toBe(h.crm.url);
+  });
+
+  it("module names as people write them resolve, or are refused naming the real ones", async () => {
+    for (const name of ["Deal", "deals", "Potentials", "Deals"]) {
+      const result = await h.call("list_related_lists", { module_api_name: name });
+      expect(result.structuredContent, name).toMatchObject({ module_api_name: "Deals" });
+    }
+    h.crm.resetStats();
+    const refused = await h.call("get_related_overview", { module_api_name: "Dealz", record_id: DEMO.dealId });
+    expect(refused.isError).toBe(true);
+    expect(h.text(refused)).toMatch(/module_api_name: "Dealz" is not a module of this CRM; its modules are Leads, Accounts, Contacts, Deals, .*Shipments/);
+    expect(h.crm.stats.requests.filter((r) => !r.path.startsWith("/crm/v7/settings/"))).toEqual([]);
+    const noModule = await h.call("get_related_overview", { record_id: DEMO.dealId });
+    expect(h.text(noModule)).toMatch(/module_api_name: required with a numeric record_id/);
+    const mismatch = await h.call("get_related_overview", { module_api_name: "Leads", record_id: web("Potentials", DEMO.dealId) });
+    expect(h.text(mismatch)).toMatch(/module_api_name \(Leads\) and record_id's web address \(Deals\) name different modules/);
+    const notZoho = await h.call("get_related_overview", { record_id: "https://example.com/crm/org1/tab/Leads/123" });
+    expect(h.text(notZoho)).toMatch(/must be a Zoho CRM record's web address[\s\S]*at record_id/);
+  });
+});
+
+describe("get_record", () => {
+  it("reads a found record's link, the same as resources/read, with its web address", async () => {
+    const search = await h.call("search_records", { email: DEMO.leadEmail });
+    const uri = links(search)[0]!;
+    const result = await h.call("get_record", { uri });
+    expect(result.isError, h.text(result)).toBeFalsy();
+    const text = h.text(result);
+    expect(text.split("\n")[0]).toBe(`Brian Dylan: Leads ${DEMO.leadId} (${web("Leads", DEMO.leadId)})`);
+    const viaResource = await h.client.readResource({ uri });
+    const resourceRecord = JSON.parse((viaResource.contents[0] as { text: string }).text) as Record<string, unknown>;
+    expect(JSON.parse(text.split("\n").slice(1).join("\n"))).toEqual(resourceRecord);
+    // No empty fields.
+    expect(Object.values(resourceRecord).some((v) => v === null || v === "")).toBe(false);
+    expect(result.structuredContent).toMatchObject({ id: DEMO.leadId, $module: "Leads", $web_url: web("Leads", DEMO.leadId) });
+    // By module and id, and by web address: the same record.
+    expect(h.text(await h.call("get_record", { module_api_name: "Leads", record_id: DEMO.leadId }))).toBe(text);
+    expect(h.text(await h.call("get_record", { record_id: web("Potentials", DEMO.dealId) }))).toContain(`Deals ${DEMO.dealId} (${web("Potentials", DEMO.dealId)})`);
+  });
+
+  it("an email's content, as text", async () => {
+    const result = await h.call("get_record", { uri: `zohocrm://records/Leads/${DEMO.leadId}/Emails/${DEMO.leadEmailIds[0]}` });
+    expect(result.isError, h.text(result)).toBeFalsy();
+    const text = h.text(result);
+    expect(text).toContain("Email of Leads");
+    expect(text).toContain("Re: Pricing call next week");
+    expect(text).toContain(`From: ${DEMO.leadEmail}`);
+    expect(text).toContain("Hi Patricia,\nI am travelling until Thursday. Could we move the pricing call to next week?\nBrian");
+    expect(text).not.toContain("<div>");
+  });
+
+  it("a text attachment as text, an image as image content, anything else as an embedded resource", async () => {
+    const csv = await h.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[1]}` });
+    expect(h.text(csv)).toMatch(/^Attachment pricing-tiers\.csv of Deals .*: text\/csv, \d+ bytes\ntier,vehicles,price_per_vehicle_usd\nStarter,1-50,18/);
+    const png = await h.call("get_record", { uri: `zohocrm://records/Contacts/${DEMO.leadContactId}/Attachments/${DEMO.leadContactImageId}` });
+    const image = png.content.find((c) => c.type === "image") as { data: string; mimeType: string } | undefined;
+    expect(image?.mimeType).toBe("image/png");
+    expect(Buffer.from(image!.data, "base64").subarray(1, 4).toString()).toBe("PNG");
+    const pdf = await h.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` });
+    const embedded = pdf.content.find((c) => c.type === "resource") as { resource: { uri: string; mimeType: string; blob: string } } | undefined;
+    expect(embedded?.resource.mimeType).toBe("application/pdf");
+    expect(Buffer.from(embedded!.resource.blob, "base64").subarray(0, 5).toString()).toBe("%PDF-");
+  });
+
+  it("above ZOHO_MAX_ATTACHMENT_BYTES: what it is and why it is not inlined", async () => {
+    const small = await startHarness({ env: { ZOHO_MAX_ATTACHMENT_BYTES: "50" } });
+    try {
+      const result = await small.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` });
+      expect(result.isError).toBeFalsy();
+      expect(small.text(result)).toMatch(/^Attachment \d+ of Deals \d+ .* is not inlined: the file is \d+ bytes, above the 50-byte cap \(ZOHO_MAX_ATTACHMENT_BYTES\)/);
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("bad input is refused before any request", async () => {
+    h.crm.resetStats();
+    for (const [args, message] of [
+      [{}, /give uri, or record_id/],
+      [{ uri: "zohocrm://records/Leads/1", record_id: "1" }, /give uri, or record_id/],
+      [{ uri: "https://crm.zoho.com/crm/x/tab/Leads/1" }, /uri: .* is not a zohocrm:\/\/ link/],
+      [{ uri: `zohocrm://records/Leads/${DEMO.leadId}/Notes/1` }, /is not a zohocrm:\/\/ link/],
+      [{ record_id: DEMO.leadId }, /module_api_name: required with a numeric record_id/],
+    ] as const) {
+      const result = await h.call("get_record", args as Record<string, unknown>);
+      expect(result.isError, JSON.stringify(args)).toBe(true);
+      expect(h.text(result)).toMatch(message);
+    }
+    expect(h.crm.stats.crmRequests).toBe(0);
+  });
+});
+
+describe("per-user sign-in", () => {
+  it("a signed-in user finds only what they may see: ravi does not find the lead private to patricia", async () => {
+    const s = await startSignInServer();
+    try {
+      const [p, r] = await Promise.all([connectSignedIn(s.mcpUrl, "patricia"), connectSignedIn(s.mcpUrl, "ravi", new TestOAuthProvider("http://127.0.0.1:53683/callback", "second client"))]);
+      const search = async (c: typeof p, args: Record<string, unknown>) => (await c.client.callTool({ name: "search_records", arguments: args })) as CallToolResult;
+      const pFound = await search(p, { word: "Hannah Ortiz" });
+      expect(found(pFound)).toEqual([["Leads", DEMO.restrictedLeadId]]);
+      const rFound = await search(r, { word: "Hannah Ortiz" });
+      expect(rFound.isError).toBeFalsy();
+      expect(found(rFound)).toEqual([]);
+      // Both find the lead everyone may see, and read it through its link.
+      for (const c of [p, r]) {
+        const hit = await search(c, { word: "Brian Dylan" });
+        expect(found(hit)).toEqual(brian);
+        const uri = links(hit)[0]!;
+        const read = (await c.client.callTool({ name: "get_record", arguments: { uri } })) as CallToolResult;
+        expect(read.isError).toBeFalsy();
+        expect((await c.client.readResource({ uri })).contents).toHaveLength(1);
+      }
+      await Promise.all([p.client.close(), r.client.close()]);
+    } finally {
+      await s.close();
+    }
+  });
+});
