@@ -68,6 +68,10 @@ describe("--demo over stdio", () => {
       expect(records.map((r) => [r.$module, r.id])).toEqual([["Leads", DEMO.leadId], ["Contacts", DEMO.leadContactId]]);
       expect(links(found).map((l) => l.uri)).toEqual([`zohocrm://records/Leads/${DEMO.leadId}`, `zohocrm://records/Contacts/${DEMO.leadContactId}`]);
       expect(found.isError).toBeFalsy();
+      const ids = async (args: Record<string, unknown>) => ((await call("search_records", args)).structuredContent as { records: Array<{ id: string }> }).records.map((r) => r.id);
+      expect(await ids({ email: DEMO.leadEmail })).toEqual([DEMO.leadId, DEMO.leadContactId]);
+      expect(await ids({ phone: DEMO.leadPhone })).toEqual([DEMO.leadId, DEMO.leadContactId]);
+      expect(await ids({ criteria: "(Email:equals:brian.dylan@zylker-logistics.com)", module_api_name: "Contacts" })).toEqual([DEMO.leadContactId]);
       expect(text(await call("search_records", { email: "nobody@nowhere.example" }))).toMatch(/No record matches/);
       expect((await call("search_records", { word: "Brian", phone: "123" })).isError).toBe(true);
 

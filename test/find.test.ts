@@ -45,8 +45,30 @@ describe("search_records", () => {
     const byCriteria = await h.call("search_records", { criteria: "((Last_Name:equals:Dylan)and(Company:starts_with:Zylker))", module_api_name: "leads" });
     expect(found(byCriteria)).toEqual([["Leads", DEMO.leadId]]);
     expect(found(await h.call("search_records", { criteria: "(Account_Name:equals:Zylker Inc)", module_api_name: "Contacts", max_records: 50 }))).toHaveLength(DEMO.accountContactCount);
+    // Another module: its name field from the field metadata, so rows say what they are.
+    const deals = await h.call("search_records", { word: "Fleet", module_api_name: "Deal" });
+    expect(found(deals)).toEqual([["Deals", DEMO.dealId]]);
+    expect(h.text(deals)).toContain(`${DEMO.dealId} | Zylker Inc - Fleet Tracking Rollout`);
+    const campaign = await h.call("search_records", { word: "Spring Expo", module_api_name: "Campaigns" });
+    expect(h.text(campaign)).toContain(`${DEMO.campaignId} | Spring Expo 2026`);
+    expect(rows(campaign)[0]!.$web_url).toBe(web("Campaigns", DEMO.campaignId));
     // Not converted only, when asked: the converted lead drops out.
     expect(found(await h.call("search_records", { word: "Brian", converted: "false" }))).toEqual([["Contacts", DEMO.leadContactId]]);
+  });
+
+  it("the result budget applies: rows past ZOHO_RESULT_MAX_CHARS stay in structuredContent, and the text says so", async () => {
+    const small = await startHarness({ env: { ZOHO_RESULT_MAX_CHARS: "2000" } });
+    try {
+      const result = await small.call("search_records", { word: "Zylker" });
+      const rendered = result.content.reduce((n, c) => n + (c.type === "text" ? c.text.length : c.type === "resource_link" ? c.uri.length + c.name.length : 0), 0);
+      expect(rendered).toBeLessThanOrEqual(2000);
+      const printed = links(result).length;
+      expect(printed).toBeGreaterThan(0);
+      expect(rows(result).length).toBeGreaterThan(printed);
+      expect(small.text(result)).toContain(`${rows(result).length - printed} rows not printed (ZOHO_RESULT_MAX_CHARS, 2000 characters); all are in structuredContent.records.`);
+    } finally {
+      await small.close();
+    }
   });
 
   it("no match is an answer that says so, not an error", async () => {
@@ -244,6 +266,12 @@ describe("per-user sign-in", () => {
       const rFound = await search(r, { word: "Hannah Ortiz" });
       expect(rFound.isError).toBeFalsy();
       expect(found(rFound)).toEqual([]);
+      expect(h.text(rFound)).toContain("No record matches");
+      // By email and by criteria too: Zoho never shows a user a record their profile hides.
+      for (const args of [{ email: "hannah.ortiz@example.com" }, { criteria: "(Last_Name:equals:Ortiz)", module_api_name: "Leads" }]) {
+        expect(found(await search(p, args)), JSON.stringify(args)).toEqual([["Leads", DEMO.restrictedLeadId]]);
+        expect(found(await search(r, args)), JSON.stringify(args)).toEqual([]);
+      }
       // Both find the lead everyone may see, and read it through its link.
       for (const c of [p, r]) {
         const hit = await search(c, { word: "Brian Dylan" });

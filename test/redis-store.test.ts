@@ -89,6 +89,34 @@ describeRedis("the shared state in Redis, piece by piece", () => {
     }
   });
 
+  it("a slot lingering with its user goes to a replica that waits for it, and a lease reused request after request stays renewed", async () => {
+    const [busy, other] = [await open(), await open()];
+    const leaseMs = 300;
+    const chain = new RedisSemaphore(busy, 1, leaseMs);
+    const waiting = new RedisSemaphore(other, 1, leaseMs);
+    await Promise.all([chain.listen(), waiting.listen()]);
+    await new Promise((resolve) => setTimeout(resolve, 100)); // both subscribed
+    // One user's requests back to back on one replica (each 25 ms): without the other's wish being
+    // heard, the slot would stay with them for the whole chain.
+    const chainStarted = Date.now();
+    let chained = 0;
+    const running = (async () => {
+      while (Date.now() - chainStarted < 4 * leaseMs) await chain.run("u1", 1, async () => (chained++, await new Promise((resolve) => setTimeout(resolve, 25))));
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 2 * leaseMs));
+    // Past its first lease the slot is still held (renewed while reused), and nobody else's.
+    const held = await busy.client.zrange(`${KEY_PREFIX}zoho:inflight`, 0, -1, "WITHSCORES");
+    const [seconds, micros] = await busy.client.time();
+    expect(held).toHaveLength(2); // one member and its score
+    expect(Number(held[1])).toBeGreaterThan(Number(seconds) * 1000 + Math.floor(Number(micros) / 1000));
+    const asked = Date.now();
+    await waiting.run("u2", 1, async () => undefined);
+    expect(Date.now() - asked).toBeLessThan(leaseMs);
+    await running;
+    expect(chained).toBeGreaterThan(10);
+    await Promise.all([chain.close(), waiting.close()]);
+  }, 20_000);
+
   it("a replica that dies holds its concurrency slots only until their leases lapse", async () => {
     const dying = await open();
     const leaseMs = 600;

@@ -8,7 +8,7 @@ import { InputError, ZohoError } from "../zoho/errors.js";
 import { resolveModule } from "../zoho/modules.js";
 import type { ZohoRecord } from "../zoho/related-records.js";
 import { SEARCH_KINDS, SEARCH_LIMIT, SEARCH_PER_PAGE, prepareCriteria, searchModule, searchPage, type SearchKind, type SearchQuery } from "../zoho/search.js";
-import { defaultFields } from "./default-fields.js";
+import { defaultFields, fieldsFromMetadata } from "./default-fields.js";
 import { OPEN, fieldList, moduleApiName, recordsOut, wholeNumber } from "./schemas.js";
 import { defineTool } from "./types.js";
 
@@ -98,11 +98,15 @@ export const searchRecords = defineTool({
     const maxRecords = Math.min(args.max_records ?? SEARCH_DEFAULT_MAX, share);
     if (args.per_page !== undefined && args.per_page > share) throw new InputError(`per_page: ${args.per_page} is above what ZOHO_MAX_RECORDS (${config.maxRecords}) lets one call fetch from each of ${modules.length} module${modules.length === 1 ? "" : "s"} (${share})`);
 
+    // A module outside the four: its name field and the well-known ones, from its field metadata when readable.
+    const otherFields = named && !args.fields && !PEOPLE_MODULES[named]
+      ? await deps.fieldCatalog.fields(named).then((meta) => fieldsFromMetadata(named, meta), () => defaultFields(named, named))
+      : undefined;
     const queryOf = (module: string): SearchQuery => ({
       module_api_name: module,
       kind,
       value: searched,
-      fields: args.fields ?? PEOPLE_MODULES[module]?.fields ?? defaultFields(module, module),
+      fields: args.fields ?? PEOPLE_MODULES[module]?.fields ?? otherFields ?? defaultFields(module, module),
       // Converted leads are people too: a name finds the lead and the contact made from it. Zoho's
       // default is false; only Leads are converted, so the other modules get Zoho's default.
       converted: args.converted ?? (module === "Leads" ? "both" : undefined),
