@@ -17,6 +17,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TOOLS } from "../src/tools/index.js";
+import { waitFor } from "./helpers.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const pkg = JSON.parse(readFileSync(join(root, "package.json"), "utf8"));
@@ -103,18 +104,6 @@ function realise(line: string, real: Record<string, string>): string {
   return out;
 }
 
-function waitFor(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const match = pattern.exec(read());
-      if (match) return resolve(match);
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${pattern} in:\n${read()}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 /** The bin serving `--demo --http` with `extra` flags; its URL once it listens. */
 async function startHttp(extra: string[], env: Record<string, string>): Promise<{ url: string; child: ChildProcess }> {

@@ -1,3 +1,4 @@
+import { createServer } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { expect } from "vitest";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -87,4 +88,30 @@ export async function startHarness(
       await crm.close();
     },
   };
+}
+
+/** A port free on 127.0.0.1 right now, for a spawned server that must be told its port. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const port = (probe.address() as { port: number }).port;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls a spawned process's output until `pattern` matches; fails after `ms` showing the output's tail. */
+export function waitFor(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const tick = () => {
+      const match = pattern.exec(read());
+      if (match) return resolve(match);
+      if (Date.now() - started > ms) return reject(new Error(`timed out after ${ms} ms waiting for ${pattern} in:\n${read().slice(-2000)}`));
+      setTimeout(tick, 25);
+    };
+    tick();
+  });
 }

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startHttpServer, type HttpServerHandle } from "../src/transports/http.js";
-import { startHarness, type Harness } from "./helpers.js";
+import { startHarness, waitFor, type Harness } from "./helpers.js";
 import { startSignInServer, type SignInServer } from "./oauth-helpers.js";
 
 /**
@@ -52,18 +52,6 @@ function upload(url: string, headers: Record<string, string>, total: number): Pr
   });
 }
 
-function waitFor(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const match = pattern.exec(read());
-      if (match) return resolve(match);
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${pattern} in:\n${read()}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 describe("finding 8: after an early refusal the rest of the body is read within bounds", () => {
   let harness: Harness;

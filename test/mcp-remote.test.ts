@@ -5,7 +5,6 @@
 
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,35 +13,14 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
+import { freePort, waitFor } from "./helpers.js";
 import { signInWithBrowser } from "./oauth-helpers.js";
 
 const BIN = fileURLToPath(new URL("../dist/index.js", import.meta.url));
 const MCP_REMOTE = fileURLToPath(new URL("../node_modules/mcp-remote/dist/proxy.js", import.meta.url));
 const TIMEOUT = 60_000;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-function waitFor(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const match = pattern.exec(read());
-      if (match) return resolve(match);
-      if (Date.now() - started > ms) return reject(new Error(`timed out waiting for ${pattern} in:\n${read()}`));
-      setTimeout(tick, 50);
-    };
-    tick();
-  });
-}
 
 describe("mcp-remote signs in against --demo --http --oauth", () => {
   let server: ChildProcess;

@@ -1,12 +1,13 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe } from "vitest";
-import { CANARY } from "./helpers.js";
+import { CANARY, freePort, waitFor } from "./helpers.js";
+
+export { freePort, waitFor };
 
 /**
  * Real parts for the several-replicas tests: a redis-server of its own per test file (a free port,
@@ -31,29 +32,7 @@ if (!REDIS_SERVER && !REDIS_REQUIRED) process.stderr.write("redis-server is not 
 
 export const BIN = fileURLToPath(new URL("../dist/bundle/zoho-crm-related-mcp.js", import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const port = (probe.address() as { port: number }).port;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
-export function waitFor(read: () => string, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    const started = Date.now();
-    const tick = () => {
-      const match = pattern.exec(read());
-      if (match) return resolve(match);
-      if (Date.now() - started > ms) return reject(new Error(`timed out after ${ms} ms waiting for ${pattern} in:\n${read().slice(-2000)}`));
-      setTimeout(tick, 25);
-    };
-    tick();
-  });
-}
 
 /** Polls `probe` until it returns true, or fails after `ms`. Returns how long it took. */
 export async function eventually(probe: () => Promise<boolean>, ms: number, what: string): Promise<number> {
