@@ -122,6 +122,23 @@ describe("search_records", () => {
       h.crm.faults.latencyMs = 0;
     }
   });
+
+  it("cold (nothing cached), the org and the modules' web names are read beside the searches: about one request's time", async () => {
+    // Six requests (org, modules, four searches): ZOHO_CONCURRENCY=8 lets them go together (at the default 4 they take two rounds).
+    const cold = await startHarness({ crm: { latencyMs: 150 }, env: { ZOHO_CONCURRENCY: "8" } });
+    try {
+      const started = performance.now();
+      const result = await cold.call("search_records", { word: "Brian Dylan" });
+      const elapsed = performance.now() - started;
+      expect(result.isError, cold.text(result)).toBeFalsy();
+      expect(rows(result).map((r) => r.$web_url)).toEqual([web("Leads", DEMO.leadId), web("Contacts", DEMO.leadContactId)]);
+      expect(cold.crm.stats.requests.map((r) => r.path).sort()).toEqual([...["Accounts", "Contacts", "Deals", "Leads"].map((m) => `/crm/v7/${m}/search`), "/crm/v7/org", "/crm/v7/settings/modules"]);
+      console.info(`cold search across 4 modules at 150 ms a request: ${Math.round(elapsed)} ms`);
+      expect(elapsed).toBeLessThan(290); // the modules read after the searches made it 300+
+    } finally {
+      await cold.close();
+    }
+  });
 });
 
 describe("the search scope", () => {
