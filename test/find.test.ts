@@ -320,4 +320,27 @@ describe("per-user sign-in", () => {
       await s.close();
     }
   });
+
+  it("with ZOHO_CONCURRENCY=8 (a share of 4 per user) a signed-in user's search across four modules takes about one request's time", async () => {
+    const s = await startSignInServer({ env: { ZOHO_CONCURRENCY: "8" } });
+    try {
+      const p = await connectSignedIn(s.mcpUrl, "patricia");
+      const search = async () => (await p.client.callTool({ name: "search_records", arguments: { word: "Zylker" } })) as CallToolResult;
+      s.crm.faults.latencyMs = 150;
+      const coldStart = performance.now();
+      expect((await search()).isError).toBeFalsy();
+      const cold = performance.now() - coldStart;
+      const started = performance.now();
+      const result = await search();
+      const elapsed = performance.now() - started;
+      expect(result.isError, h.text(result)).toBeFalsy();
+      expect((result.structuredContent as { modules: unknown[] }).modules).toHaveLength(4);
+      console.info(`signed-in search across 4 modules at 150 ms a request, ZOHO_CONCURRENCY=8: ${Math.round(elapsed)} ms (cold ${Math.round(cold)} ms)`);
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(290); // two rounds (a share of 2, the default 4) would be 300+
+      await p.client.close();
+    } finally {
+      await s.close();
+    }
+  });
 });
