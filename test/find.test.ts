@@ -96,6 +96,8 @@ describe("search_records", () => {
       [{ criteria: Array.from({ length: 11 }, (_, i) => `(Last_Name:equals:n${i})`).join("or") }, /criteria: has more than 10 conditions/],
       [{ criteria: "((Last_Name:equals:Dylan)" }, /criteria: /],
       [{ word: "" }, /word/],
+      [{ word: "B" }, /must be 2 to 200 characters at word/],
+      [{ word: " x " }, /must be 2 to 200 characters at word/],
       [{ word: "Brian", page: 11, per_page: 200 }, /page × per_page must stay within record 2000/],
     ];
     for (const [args, message] of cases) {
@@ -104,6 +106,38 @@ describe("search_records", () => {
       expect(h.text(result)).toMatch(message);
     }
     expect(h.crm.stats.crmRequests).toBe(0);
+  });
+
+  it("the demo CRM answers a one-letter word as Zoho does: INVALID_DATA", async () => {
+    const res = await fetch(`${h.crm.url}/crm/v7/Leads/search?word=B`, { headers: { authorization: `Zoho-oauthtoken ${h.crm.issueAccessToken()}` } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "INVALID_DATA", details: { param_name: "word" } });
+  });
+
+  it("pages are fetched only while Zoho says more_records: 307 matches with max_records 2000 take 2 pages, not 10", async () => {
+    h.crm.resetStats();
+    const criteria = `(Parent_Id:equals:${DEMO.massImportLeadId})and(Note_Title:starts_with:Call recap)`;
+    const result = await h.call("search_records", { criteria, module_api_name: "Notes", max_records: 2000, fields: ["Note_Title"] });
+    expect(result.isError, h.text(result)).toBeFalsy();
+    expect(rows(result)).toHaveLength(307);
+    expect((result.structuredContent as { more_records: boolean }).more_records).toBe(false);
+    const pages = h.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search").map((r) => Number(r.query.page));
+    // Up to ZOHO_CONCURRENCY pages start together (as in a related-list walk); none after the page that said no more.
+    expect(pages.length).toBeLessThanOrEqual(4);
+    expect(pages.slice(0, 2).sort()).toEqual([1, 2]);
+    expect(h.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search" && r.status === 204).length).toBeLessThanOrEqual(2);
+  });
+
+  it("one page at a time when a module's share of the cap is one (four modules at ZOHO_CONCURRENCY 4): exactly the pages there are", async () => {
+    const narrow = await startHarness({ env: { ZOHO_CONCURRENCY: "1" } });
+    try {
+      const criteria = `(Parent_Id:equals:${DEMO.massImportLeadId})and(Note_Title:starts_with:Call recap)`;
+      const result = await narrow.call("search_records", { criteria, module_api_name: "Notes", max_records: 2000, fields: ["Note_Title"] });
+      expect(rows(result)).toHaveLength(307);
+      expect(narrow.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search").map((r) => r.query.page)).toEqual(["1", "2"]);
+    } finally {
+      await narrow.close();
+    }
   });
 
   it("a search across four modules takes about one request's time when each request takes 150 ms", async () => {
