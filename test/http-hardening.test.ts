@@ -48,7 +48,7 @@ function upload(url: string, headers: Record<string, string>, total: number, chu
         if (!socket.write(chunk)) return void socket.once("drain", pump);
       }
       // All sent and the answer read: the client closes, as a finished one would.
-      if (!socket.destroyed) socket.end(chunked ? "0\r\n\r\n" : undefined);
+      if (!socket.destroyed) socket.end(chunked ? "0\r\n\r\n" : "");
     };
     pump();
   });
