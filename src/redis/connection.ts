@@ -33,7 +33,8 @@ export class SharedRedis {
     client.on("ready", () => this.answered());
     // Without a listener an "error" event would end the process; the reason goes to the log once.
     client.on("error", (error: Error) => this.failed(error.message));
-    client.on("close", () => this.failed("the connection closed"));
+    // After an error that closed it, the error is the reason worth saying (WRONGPASS, ECONNREFUSED).
+    client.on("close", () => (this.standing === "unreachable" ? void (this.lastFailureAt = Date.now()) : this.failed("the connection closed")));
   }
 
   /**
