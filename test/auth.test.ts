@@ -128,12 +128,14 @@ describe("scope hints use Zoho's scope names", () => {
     ["/crm/v7/Contacts/1/Emails", "ZohoCRM.modules.contacts.READ and ZohoCRM.modules.emails.READ"],
     ["/crm/v7/Leads/1/Leads", "ZohoCRM.modules.leads.READ, then"],
     ["/crm/v7/Deals/1", "ZohoCRM.modules.deals.READ, then"],
-    ["/crm/v7/Contacts/search", "ZohoCRM.modules.contacts.READ, then"],
   ])("%s", (path, scopes) => {
     expect(scopeHint(path)).toContain(`grant ZohoCRM.modules.READ, or ${scopes}`);
   });
   test("settings lists", () => {
     expect(scopeHint("/crm/v7/settings/related_lists")).toBe("The OAuth client lacks ZohoCRM.settings.related_lists.READ: grant it, then create a new refresh token with it. Retrying will not help.");
+  });
+  test("Search Records: ZohoSearch.securesearch.READ beside the module's scope", () => {
+    expect(scopeHint("/crm/v7/Contacts/search")).toBe("The OAuth client lacks the scope to search this: grant ZohoSearch.securesearch.READ and ZohoCRM.modules.READ (or ZohoCRM.modules.contacts.READ), then create a new refresh token with it. Retrying will not help.");
   });
   test("the org (web addresses)", () => {
     expect(scopeHint("/crm/v7/org")).toBe("The OAuth client lacks ZohoCRM.org.READ: grant it, then create a new refresh token with it. Retrying will not help.");

@@ -124,6 +124,23 @@ describe("search_records", () => {
   });
 });
 
+describe("the search scope", () => {
+  it("without ZohoSearch.securesearch.READ (Zoho's Search Records page asks for it beside the modules scope) the refusal names it", async () => {
+    const bare = await startHarness({ crm: { withoutScopes: ["ZohoSearch.securesearch.READ"] } });
+    try {
+      for (const args of [{ word: "Brian Dylan" }, { word: "Brian Dylan", module_api_name: "Leads" }]) {
+        const result = await bare.call("search_records", args);
+        expect(result.isError, JSON.stringify(args)).toBe(true);
+        expect(bare.text(result)).toMatch(/OAUTH_SCOPE_MISMATCH.*grant ZohoSearch\.securesearch\.READ and ZohoCRM\.modules\.READ \(or ZohoCRM\.modules\.leads\.READ\)/s);
+      }
+      // The other tools do not need it.
+      expect((await bare.call("get_record", { module_api_name: "Leads", record_id: DEMO.leadId })).isError).toBeFalsy();
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe("web addresses", () => {
   it("without ZohoCRM.org.READ the records come without web addresses, and the text says why once", async () => {
     const bare = await startHarness({ crm: { withoutScopes: ["ZohoCRM.org.READ"] } });

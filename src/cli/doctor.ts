@@ -190,6 +190,8 @@ export async function doctor(argv: string[], env: NodeJS.ProcessEnv = process.en
       { scope: "ZohoCRM.settings.fields.READ", path: "settings/fields", params: { module }, optional: true, without: "default fields come from a built-in table" },
       { scope: "ZohoCRM.settings.modules.READ", path: "settings/modules", optional: true, without: "default fields fall back further, custom module names are not completed, and web addresses of custom modules are not read" },
       { scope: "ZohoCRM.org.READ", path: "org", optional: true, without: "search_records and get_record give no web addresses", onOk: (body) => `web addresses name the org ${String((body?.org as Array<{ domain_name?: unknown }> | undefined)?.[0]?.domain_name ?? "?")}` },
+      // Zoho's Search Records page asks for it beside the modules scope; a two-letter word is the cheapest search.
+      { scope: "ZohoSearch.securesearch.READ", path: `${module}/search`, params: { word: "zz", per_page: "1" }, without: "search_records cannot find a record by name, email or phone", onOk: () => `${module} searchable` },
     ];
     for (const s of scopes) {
       if (!domainOk) {

@@ -45,6 +45,8 @@ interface PendingCode {
   expiresAt: number;
   /** PKCE, which Zoho takes from server-based clients too (optional there): the S256 challenge, if one was sent. */
   challenge: string | undefined;
+  /** The scopes the user consented to (the auth request's `scope`), as Zoho grants them. */
+  scope: string;
 }
 
 const CODE_TTL_MS = 2 * 60_000;
@@ -53,6 +55,8 @@ export class DemoAccounts {
   private readonly codes = new Map<string, PendingCode>();
   /** Refresh token -> user; revoked ones are deleted. */
   readonly refreshTokens = new Map<string, DemoSignInUserKey>();
+  /** Refresh token -> the scopes consented to: its access tokens carry those and no others, as on Zoho. */
+  readonly refreshScopes = new Map<string, string>();
 
   constructor(private readonly clientId: string) {}
 
@@ -78,7 +82,7 @@ export class DemoAccounts {
       target.searchParams.set("error", "access_denied");
     } else {
       const code = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
-      this.codes.set(code, { user: user as DemoSignInUserKey, clientId, redirectUri, expiresAt: Date.now() + CODE_TTL_MS, challenge });
+      this.codes.set(code, { user: user as DemoSignInUserKey, clientId, redirectUri, expiresAt: Date.now() + CODE_TTL_MS, challenge, scope: params.get("scope") ?? "" });
       target.searchParams.set("code", code);
     }
     // A multi-DC Zoho client gets these on every redirect: where the user's account lives.
@@ -98,6 +102,7 @@ export class DemoAccounts {
     if (pending.challenge !== undefined && createHash("sha256").update(params.get("code_verifier") ?? "").digest("base64url") !== pending.challenge) return { error: "invalid_code" };
     const refreshToken = `1000.${randomBytes(16).toString("hex")}.${randomBytes(16).toString("hex")}`;
     this.refreshTokens.set(refreshToken, pending.user);
+    this.refreshScopes.set(refreshToken, pending.scope);
     return { user: pending.user, refreshToken };
   }
 }

@@ -48,7 +48,7 @@ export interface DemoCrm {
   close(): Promise<void>;      // closes server and all sockets (including hung ones) promptly
 }
 
-const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.modules.emails.READ ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ";
+const SCOPE = "ZohoCRM.modules.ALL ZohoCRM.modules.emails.READ ZohoCRM.settings.related_lists.READ ZohoCRM.settings.fields.READ ZohoCRM.settings.modules.READ ZohoCRM.org.READ ZohoCRM.users.READ ZohoSearch.securesearch.READ";
 /** How long a self-client's grant code lives: the API console offers 3 to 10 minutes. */
 const GRANT_CODE_TTL_MS = 10 * 60_000;
 const MAX_PER_PAGE = 200;
@@ -85,8 +85,11 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
   const grantedScope = SCOPE.split(" ").filter((scope) => !missingScopes.has(scope)).join(" ");
   /** The metadata endpoints each need their own settings scope, as on Zoho. */
   const requireScope = (scope: string) => {
-    if (missingScopes.has(scope)) throw new ZohoError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL", { required_scope: scope });
+    if (missingScopes.has(scope) || (consented && !consented.has(scope))) throw new ZohoError(401, "OAUTH_SCOPE_MISMATCH", "invalid oauth scope to access this URL", { required_scope: scope });
   };
+  // A signed-in user's token holds the scopes the sign-in asked for, no others (Zoho grants what the
+  // consent URL names). Set for the one request route() is answering: route() is synchronous.
+  let consented: ReadonlySet<string> | undefined;
   // Signs page tokens; per server, so a token from another demo server is garbage here.
   const pageTokenKey = randomBytes(32);
 
@@ -189,6 +192,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     if (req.method !== "POST") return sendJson(res, 405, { error: "invalid_request_method" }, { allow: "POST" });
     const token = requestUrl.searchParams.get("token") ?? "";
     if (accounts.refreshTokens.delete(token)) {
+      accounts.refreshScopes.delete(token);
       for (const [access, owner] of tokenOwners) if (owner.refreshToken === token) tokens.delete(access);
       return sendJson(res, 200, { status: "success" });
     }
@@ -250,9 +254,14 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     try {
       const identity = authenticate(req.headers.authorization);
       if (req.method !== "GET") throw new ZohoError(400, "INVALID_REQUEST_METHOD", "The http request method type is not a valid one");
+      const owner = tokenOwners.get(/^Zoho-oauthtoken (\S+)$/.exec(req.headers.authorization ?? "")?.[1] ?? "");
+      const scope = owner && accounts.refreshScopes.get(owner.refreshToken);
+      consented = scope ? new Set(scope.split(/[\s,]+/)) : undefined;
       reply = route(requestUrl, req.headers["if-modified-since"], identity);
     } catch (error) {
       return sendError(res, error instanceof ZohoError ? error : new ZohoError(500, "INTERNAL_ERROR", "Internal Server Error"));
+    } finally {
+      consented = undefined;
     }
     if (reply.status === 200 && "file" in reply) {
       res.writeHead(200, {
@@ -347,6 +356,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
    * when nothing matches.
    */
   function searchRecords(module: string, q: URLSearchParams, can: Permissions): Reply {
+    // Zoho's Search Records page: the module's scope and ZohoSearch.securesearch.READ.
+    requireScope("ZohoSearch.securesearch.READ");
     assertModule(module);
     assertReadable(module, can);
     let matches: (r: DemoRecord) => boolean;

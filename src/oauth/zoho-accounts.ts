@@ -19,6 +19,8 @@ export const ZOHO_SCOPES = [
   "ZohoCRM.settings.modules.READ",
   // GET /crm/v7/org: the org's web name in the records' web addresses (search_records, get_record).
   "ZohoCRM.org.READ",
+  // search_records: Zoho's Search Records page asks for it beside the modules scope.
+  "ZohoSearch.securesearch.READ",
 ].join(",");
 
 export interface ZohoAccountsSettings {

@@ -172,6 +172,8 @@ export function scopeHint(path: string, mode: AuthMode = "refresh"): string {
   if (first === "settings" && second) return `${who} ZohoCRM.settings.${second}.READ${grant}${AFTER_SCOPE[mode]}`;
   // GET /org (the org's web name, for web addresses) has a scope of its own.
   if (first === "org") return `${who} ZohoCRM.org.READ${grant}${AFTER_SCOPE[mode]}`;
+  // Search Records needs ZohoSearch.securesearch.READ beside the module's scope (Zoho's Search Records page).
+  if (second === "search" && !third) return `${who} the scope to search this: ${mode === "signin" ? "" : "grant "}ZohoSearch.securesearch.READ and ZohoCRM.modules.READ (or ZohoCRM.modules.${moduleScope(first ?? "")}.READ)${AFTER_SCOPE[mode]}`;
   const scope = `ZohoCRM.modules.${moduleScope(first ?? "")}.READ`;
   const listScopes = !third ? [] : (LIST_SCOPES[third] ?? (MODULE_SCOPES[third] ? [MODULE_SCOPES[third]] : [])).map((s) => `ZohoCRM.modules.${s}.READ`);
   const wanted = [scope, ...listScopes.filter((s) => s !== scope)];

@@ -12,6 +12,8 @@ export const SETUP_SCOPES = [
   "ZohoCRM.settings.fields.READ",
   "ZohoCRM.settings.modules.READ",
   "ZohoCRM.org.READ",
+  // search_records: Zoho's Search Records page asks for it beside the modules scope.
+  "ZohoSearch.securesearch.READ",
   "ZohoCRM.users.READ",
 ].join(",");
 

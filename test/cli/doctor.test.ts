@@ -53,6 +53,7 @@ describe("doctor against the demo CRM", () => {
       "✓ scope ZohoCRM.settings.fields.READ",
       "✓ scope ZohoCRM.settings.modules.READ",
       "✓ scope ZohoCRM.org.READ",
+      "✓ scope ZohoSearch.securesearch.READ",
       "✓ scope ZohoCRM.modules.emails.READ",
       "✓ related records",
     ]);
@@ -128,6 +129,14 @@ describe("doctor against the demo CRM", () => {
     expect(records.line("API domain")).toMatch(/^✓ API domain: /); // the host answered: only the scope is missing
     expect(records.line("scope ZohoCRM.modules.READ")).toMatch(/^✗ scope ZohoCRM\.modules\.READ: OAUTH_SCOPE_MISMATCH \(HTTP 401\): /);
     expect(records.out).toContain("fix: generate a new code with the scopes `zoho-crm-related-mcp setup` prints");
+  });
+
+  it("without ZohoSearch.securesearch.READ: ✗ naming the scope and what search_records loses, exit 1", async () => {
+    const { code, line, out, crm } = await run({ withoutScopes: ["ZohoSearch.securesearch.READ"] });
+    expect(code).toBe(1);
+    expect(line("scope ZohoSearch.securesearch.READ")).toMatch(/^✗ scope ZohoSearch\.securesearch\.READ: OAUTH_SCOPE_MISMATCH \(HTTP 401\): .*; without it search_records cannot find a record by name, email or phone$/);
+    expect(out).toContain("ZohoSearch.securesearch.READ,ZohoCRM.users.READ) and set the new refresh token");
+    expect(crm.stats.requests.some((r) => r.path === "/crm/v7/Leads/search" && r.query.word === "zz")).toBe(true);
   });
 
   it("an API host that refuses the token (another data center) fails the API domain check with the settings to look at", async () => {

@@ -80,7 +80,7 @@ describe("setup, interactive", () => {
     // What the user is told: the console of the data center chosen, and the exact scope string.
     expect(out).toContain("Open https://api-console.zoho.eu and choose Add Client → Self Client → Create (once).");
     expect(out).toContain(`\n  ${SETUP_SCOPES}\n`);
-    expect(SETUP_SCOPES).toBe("ZohoCRM.modules.READ,ZohoCRM.modules.emails.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ,ZohoCRM.org.READ,ZohoCRM.users.READ");
+    expect(SETUP_SCOPES).toBe("ZohoCRM.modules.READ,ZohoCRM.modules.emails.READ,ZohoCRM.settings.related_lists.READ,ZohoCRM.settings.fields.READ,ZohoCRM.settings.modules.READ,ZohoCRM.org.READ,ZohoSearch.securesearch.READ,ZohoCRM.users.READ");
     expect(out).toContain("✓ signed in to organization Zylker Demo (demo-zylker) as Patricia Boyle <patricia.boyle@zylker-demo.com>");
     expect(out).toContain(`✓ Added "zoho-crm" to ${file} (servers)`);
     // Typed secrets are never shown, nor is the refresh token.
