@@ -20,6 +20,8 @@ export class SharedRedis {
    */
   private standing: "up" | "failing" | "unreachable" = "up";
   private closed = false;
+  /** Redis has no database of the URL's number: ioredis would carry on in database 0. */
+  private wrongDatabase = false;
   private lastFailureAt = 0;
   private recovery: NodeJS.Timeout | undefined;
   /** Why Redis was last found unusable, for the errors of requests refused while it is. */
@@ -32,7 +34,7 @@ export class SharedRedis {
   ) {
     client.on("ready", () => this.answered());
     // Without a listener an "error" event would end the process; the reason goes to the log once.
-    client.on("error", (error: Error) => this.failed(error.message));
+    client.on("error", (error: Error) => (/DB index is out of range/.test(error.message) ? this.refuseDatabase() : this.failed(error.message)));
     // After an error that closed it, the error is the reason worth saying (WRONGPASS, ECONNREFUSED).
     client.on("close", () => (this.standing === "unreachable" ? void (this.lastFailureAt = Date.now()) : this.failed("the connection closed")));
   }
@@ -68,7 +70,7 @@ export class SharedRedis {
   }
 
   get ready(): boolean {
-    return this.client.status === "ready";
+    return this.client.status === "ready" && !this.wrongDatabase;
   }
 
   /** Runs one Redis operation, or throws SharedStateUnavailable without trying while down. */
@@ -126,6 +128,20 @@ export class SharedRedis {
     } else if (previous === "up") {
       this.logger?.log("error", `${where} is failing commands (${reason}): a request that needs a failing command answers 503, the others are served, until it answers again`);
     }
+  }
+
+  /**
+   * The database of MCP_REDIS_URL does not exist on this Redis (its `databases`, 16 by default):
+   * ioredis reports the failed SELECT and then serves database 0, where other data may live. Refused
+   * for good instead, until the setting (or Redis) is fixed and the replica restarted.
+   */
+  private refuseDatabase(): void {
+    this.lastReason = `MCP_REDIS_URL names database ${new URL(this.settings.url).pathname.slice(1)}, which this Redis does not have (ERR DB index is out of range)`;
+    this.lastFailureAt = Date.now();
+    if (this.wrongDatabase || this.closed) return;
+    this.wrongDatabase = true;
+    this.standing = "unreachable";
+    this.logger?.log("error", `Redis at ${this.settings.display}: ${this.lastReason}. Nothing is stored in another database: /mcp, /token and the other sign-in endpoints answer 503 until MCP_REDIS_URL names a database Redis has (0 to its "databases" - 1) and the server is restarted`);
   }
 
   /** Something worked: once RECOVERED_AFTER_MS pass without a failure, the outage is over. */
