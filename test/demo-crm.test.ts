@@ -516,7 +516,7 @@ describe("Search Records (GET /crm/v7/{module}/search)", () => {
     const page = await search("Contacts", { criteria: "(Account_Name:equals:Zylker Inc)", per_page: "5", page: "2", fields: "Full_Name" });
     expect(page.body.info).toMatchObject({ per_page: 5, count: 5, page: 2, more_records: true });
     expect(Object.keys((page.body.data as Json[])[0]!).sort()).toEqual(["$editable", "Full_Name", "id"]);
-    await expectError("/crm/v7/Leads/search?word=a&page=11&per_page=200", 400, "LIMIT_REACHED");
+    await expectError("/crm/v7/Leads/search?word=ab&page=11&per_page=200", 400, "LIMIT_REACHED");
     const modules = (await json("/crm/v7/settings/modules")).body.modules as Json[];
     expect(modules.find((m) => m.api_name === "Deals")).toMatchObject({ module_name: "Potentials", singular_label: "Deal", plural_label: "Deals" });
     expect(modules.find((m) => m.api_name === "Shipments")).toMatchObject({ module_name: "CustomModule1" });

@@ -96,6 +96,8 @@ describe("search_records", () => {
       [{ criteria: Array.from({ length: 11 }, (_, i) => `(Last_Name:equals:n${i})`).join("or") }, /criteria: has more than 10 conditions/],
       [{ criteria: "((Last_Name:equals:Dylan)" }, /criteria: /],
       [{ word: "" }, /word/],
+      [{ word: "B" }, /must be 2 to 200 characters at word/],
+      [{ word: " x " }, /must be 2 to 200 characters at word/],
       [{ word: "Brian", page: 11, per_page: 200 }, /page × per_page must stay within record 2000/],
     ];
     for (const [args, message] of cases) {
@@ -104,6 +106,38 @@ describe("search_records", () => {
       expect(h.text(result)).toMatch(message);
     }
     expect(h.crm.stats.crmRequests).toBe(0);
+  });
+
+  it("the demo CRM answers a one-letter word as Zoho does: INVALID_DATA", async () => {
+    const res = await fetch(`${h.crm.url}/crm/v7/Leads/search?word=B`, { headers: { authorization: `Zoho-oauthtoken ${h.crm.issueAccessToken()}` } });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: "INVALID_DATA", details: { param_name: "word" } });
+  });
+
+  it("pages are fetched only while Zoho says more_records: 307 matches with max_records 2000 take 2 pages, not 10", async () => {
+    h.crm.resetStats();
+    const criteria = `(Parent_Id:equals:${DEMO.massImportLeadId})and(Note_Title:starts_with:Call recap)`;
+    const result = await h.call("search_records", { criteria, module_api_name: "Notes", max_records: 2000, fields: ["Note_Title"] });
+    expect(result.isError, h.text(result)).toBeFalsy();
+    expect(rows(result)).toHaveLength(307);
+    expect((result.structuredContent as { more_records: boolean }).more_records).toBe(false);
+    const pages = h.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search").map((r) => Number(r.query.page));
+    // Up to ZOHO_CONCURRENCY pages start together (as in a related-list walk); none after the page that said no more.
+    expect(pages.length).toBeLessThanOrEqual(4);
+    expect(pages.slice(0, 2).sort()).toEqual([1, 2]);
+    expect(h.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search" && r.status === 204).length).toBeLessThanOrEqual(2);
+  });
+
+  it("one page at a time when a module's share of the cap is one (four modules at ZOHO_CONCURRENCY 4): exactly the pages there are", async () => {
+    const narrow = await startHarness({ env: { ZOHO_CONCURRENCY: "1" } });
+    try {
+      const criteria = `(Parent_Id:equals:${DEMO.massImportLeadId})and(Note_Title:starts_with:Call recap)`;
+      const result = await narrow.call("search_records", { criteria, module_api_name: "Notes", max_records: 2000, fields: ["Note_Title"] });
+      expect(rows(result)).toHaveLength(307);
+      expect(narrow.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search").map((r) => r.query.page)).toEqual(["1", "2"]);
+    } finally {
+      await narrow.close();
+    }
   });
 
   it("a search across four modules takes about one request's time when each request takes 150 ms", async () => {
@@ -120,6 +154,23 @@ describe("search_records", () => {
       expect(elapsed).toBeLessThan(290); // one at a time would be 600 ms
     } finally {
       h.crm.faults.latencyMs = 0;
+    }
+  });
+
+  it("cold (nothing cached), the org and the modules' web names are read beside the searches: about one request's time", async () => {
+    // Six requests (org, modules, four searches): ZOHO_CONCURRENCY=8 lets them go together (at the default 4 they take two rounds).
+    const cold = await startHarness({ crm: { latencyMs: 150 }, env: { ZOHO_CONCURRENCY: "8" } });
+    try {
+      const started = performance.now();
+      const result = await cold.call("search_records", { word: "Brian Dylan" });
+      const elapsed = performance.now() - started;
+      expect(result.isError, cold.text(result)).toBeFalsy();
+      expect(rows(result).map((r) => r.$web_url)).toEqual([web("Leads", DEMO.leadId), web("Contacts", DEMO.leadContactId)]);
+      expect(cold.crm.stats.requests.map((r) => r.path).sort()).toEqual([...["Accounts", "Contacts", "Deals", "Leads"].map((m) => `/crm/v7/${m}/search`), "/crm/v7/org", "/crm/v7/settings/modules"]);
+      console.info(`cold search across 4 modules at 150 ms a request: ${Math.round(elapsed)} ms`);
+      expect(elapsed).toBeLessThan(290); // the modules read after the searches made it 300+
+    } finally {
+      await cold.close();
     }
   });
 });
@@ -299,6 +350,29 @@ describe("per-user sign-in", () => {
         expect((await c.client.readResource({ uri })).contents).toHaveLength(1);
       }
       await Promise.all([p.client.close(), r.client.close()]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("with ZOHO_CONCURRENCY=8 (a share of 4 per user) a signed-in user's search across four modules takes about one request's time", async () => {
+    const s = await startSignInServer({ env: { ZOHO_CONCURRENCY: "8" } });
+    try {
+      const p = await connectSignedIn(s.mcpUrl, "patricia");
+      const search = async () => (await p.client.callTool({ name: "search_records", arguments: { word: "Zylker" } })) as CallToolResult;
+      s.crm.faults.latencyMs = 150;
+      const coldStart = performance.now();
+      expect((await search()).isError).toBeFalsy();
+      const cold = performance.now() - coldStart;
+      const started = performance.now();
+      const result = await search();
+      const elapsed = performance.now() - started;
+      expect(result.isError, h.text(result)).toBeFalsy();
+      expect((result.structuredContent as { modules: unknown[] }).modules).toHaveLength(4);
+      console.info(`signed-in search across 4 modules at 150 ms a request, ZOHO_CONCURRENCY=8: ${Math.round(elapsed)} ms (cold ${Math.round(cold)} ms)`);
+      expect(elapsed).toBeGreaterThanOrEqual(150);
+      expect(elapsed).toBeLessThan(290); // two rounds (a share of 2, the default 4) would be 300+
+      await p.client.close();
     } finally {
       await s.close();
     }

@@ -166,7 +166,8 @@ export function searchPredicate(module: string, q: URLSearchParams): (record: De
   const word = q.get("word");
   if (word !== null) {
     const terms = word.toLowerCase().split(/\s+/).filter(Boolean);
-    if (!terms.length) throw new SearchError("INVALID_DATA", "the given word is invalid", { param_name: "word" });
+    // Zoho refuses a word of fewer than two characters.
+    if (word.trim().length < 2) throw new SearchError("INVALID_DATA", "the given word is invalid", { param_name: "word" });
     // Every term starts a word of some text value of the record (names, company, email, lookups).
     return (r) => {
       const text = Object.entries(r.data)

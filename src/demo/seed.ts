@@ -164,6 +164,8 @@ function buildDemoData(): DemoData {
   const { patricia, ravi, amelia } = DEMO_USERS;
   const index = new Map<string, DemoRecord>();
   const lists = new Map<string, () => readonly DemoRecord[]>();
+  // Generated related records (the bulk Notes) are records of their module too: a Notes search finds them.
+  const generated: Array<() => readonly DemoRecord[]> = [];
   const add = (...records: DemoRecord[]) => { for (const r of records) index.set(`${r.module}/${r.id}`, r); return records; };
   const relate = (parent: DemoRecord, list: string, rows: readonly DemoRecord[]) => lists.set(`${parent.module}/${parent.id}/${list}`, () => rows);
 
@@ -239,6 +241,7 @@ function buildDemoData(): DemoData {
   }, amelia));
   const massNotes = generatedNotes(massLead!, "Full_Name", DEMO.massImportNoteCount, 4876876000100000000n, Date.parse("2026-01-05T09:00:00+05:30"), 2 * 3_600_000, 7);
   lists.set(`Leads/${DEMO.massImportLeadId}/Notes`, massNotes.all);
+  generated.push(massNotes.all);
 
   // -- Account "Zylker Inc"
   const [zylker, globex] = add(
@@ -359,6 +362,7 @@ function buildDemoData(): DemoData {
   // -- Account "Globex Bulk Archive": 10,500 generated Notes
   const globexNotes = generatedNotes(globex, "Account_Name", DEMO.bulkNoteCount, 4876876000200000000n, Date.parse("2026-01-02T09:30:00+05:30"), 45 * 60_000, 42);
   lists.set(`Accounts/${DEMO.bulkAccountId}/Notes`, globexNotes.all);
+  generated.push(globexNotes.all);
 
   // -- Campaign "Spring Expo 2026" with 6 Leads, 2 converted
   const [expo] = add(record("Campaigns", DEMO.campaignId, "2026-01-20T10:00:00+05:30", "2026-03-02T11:11:11+05:30", {
@@ -438,7 +442,7 @@ function buildDemoData(): DemoData {
       return lists.get(`${module}/${id}/${listApiName}`)?.();
     },
     list(module) {
-      return [...index.values()].filter((r) => r.module === module);
+      return [...index.values(), ...generated.flatMap((rows) => rows())].filter((r) => r.module === module);
     },
   };
 }

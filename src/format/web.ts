@@ -1,7 +1,7 @@
 import { dataCenterOfApiDomain, webOriginFor, type Config } from "../config.js";
 import type { ZohoClient } from "../zoho/client.js";
 import type { ModuleCatalog } from "../zoho/metadata.js";
-import { webModuleName } from "../zoho/modules.js";
+import { knownModules, webModuleName } from "../zoho/modules.js";
 
 /**
  * Zoho CRM web addresses: `https://crm.zoho.{tld}/crm/{org}/tab/{Module}/{id}`, what a person's
@@ -50,6 +50,9 @@ export interface WebAddresses {
 }
 
 export async function webAddresses(config: Config, client: ZohoClient, modules: ModuleCatalog): Promise<WebAddresses> {
+  // The modules' web names (Modules API, cached) are read beside the org, not after it: a cold
+  // search would otherwise pay one more round trip once its searches are in.
+  const listed = knownModules(modules);
   let org: string | null = null;
   let missing: string | undefined;
   try {
@@ -62,6 +65,6 @@ export async function webAddresses(config: Config, client: ZohoClient, modules: 
   const origin = webOrigin(config, client);
   return {
     missing,
-    base: async (apiName) => (org ? `${origin}/crm/${org}/tab/${await webModuleName(apiName, modules)}` : undefined),
+    base: async (apiName) => (org ? `${origin}/crm/${org}/tab/${webModuleName(apiName, (await listed).list)}` : undefined),
   };
 }

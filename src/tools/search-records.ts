@@ -31,12 +31,13 @@ export const SEARCH_DEFAULT_MAX = 20;
 const SKIPPED = new Set(["NO_PERMISSION", "OAUTH_SCOPE_MISMATCH", "AUTHORIZATION_FAILED", "INVALID_QUERY", "INVALID_MODULE", "NOT_SUPPORTED"]);
 
 /** Bounded, but the bounds are not published: every tools/list would pay for them (issue 12). */
-const value = (max: number) => z.string().trim().refine((v) => v.length >= 1 && v.length <= max, { error: `must be 1 to ${max} characters` });
+const value = (max: number, min = 1) => z.string().trim().refine((v) => v.length >= min && v.length <= max, { error: `must be ${min} to ${max} characters` });
 const choice = z.enum(["true", "false", "both"]);
 
 const input = z
   .object({
-    word: value(200).optional().describe("e.g. Brian Dylan"),
+    // Zoho answers INVALID_DATA for a one-letter word.
+    word: value(200, 2).optional().describe("e.g. Brian Dylan"),
     email: value(320).optional(),
     phone: value(50).optional(),
     criteria: value(4000).optional().describe("e.g. ((Last_Name:equals:Dylan)and(Email:starts_with:b))"),
@@ -120,7 +121,7 @@ export const searchRecords = defineTool({
           const q = queryOf(module);
           const page = onePage
             ? await searchPage(client, q, args.page ?? 1, args.per_page ?? Math.min(SEARCH_PER_PAGE, share), extra.signal)
-            : await searchModule(client, q, maxRecords, extra.signal);
+            : await searchModule(client, q, maxRecords, Math.max(1, Math.floor(client.concurrency / modules.length)), extra.signal);
           return [{ module_api_name: module, count: page.records.length, more_records: page.more_records }, page.records];
         } catch (error) {
           // With one module, or a failure that is not about this module, the call fails.

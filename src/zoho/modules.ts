@@ -75,8 +75,7 @@ export async function resolveModule(name: string, modules: ModuleCatalog, field 
   throw new InputError(`${field}: ${JSON.stringify(name)} is not a module of this CRM; its modules are ${list.map((m) => m.api_name).join(", ")}`);
 }
 
-/** The name a module goes by in the CRM's web addresses (`/tab/{name}/{id}`). */
-export async function webModuleName(apiName: string, modules: ModuleCatalog): Promise<string> {
-  const { list } = await knownModules(modules);
+/** The name a module goes by in the CRM's web addresses (`/tab/{name}/{id}`), from the org's modules (knownModules). */
+export function webModuleName(apiName: string, list: readonly ModuleMeta[]): string {
   return list.find((m) => m.api_name === apiName)?.module_name ?? STANDARD_WEB_NAMES[apiName] ?? apiName;
 }

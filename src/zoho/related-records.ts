@@ -141,26 +141,23 @@ export interface WalkOptions {
   onProgress?: ((fetched: number, target: number) => void) | undefined;
 }
 
-/** Auto-pagination: fetch until max_records or the end of the list, within Zoho's rules. */
-export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult> {
-  const { maxRecords, signal } = opts;
-  const plan = planWalk(maxRecords);
-  const base: RelatedQuery = { ...q, page: undefined, page_token: undefined, per_page: plan.perPage };
-  let requests = 0;
-  let fetched = 0;
-  const progress = (n: number) => {
-    fetched += n;
-    opts.onProgress?.(Math.min(fetched, maxRecords), maxRecords);
-  };
-
-  // Pages 1..N by number, `width` at a time: each worker takes the next page when its last one is
-  // in. Page 1 does not go first alone (that would add a round trip: four rounds instead of three
-  // for 2,000 records at the default cap of 4). A page is only started after the page before it in
-  // that worker has answered, so once a page turns out to be the last, no later page starts and
-  // the ones in flight are cancelled: a short list costs at most width - 1 extra requests.
-  let lastPage = plan.lastDiscretePage;
+/**
+ * Pages 1..lastPage by number, `width` at a time: each worker takes the next page when its last one
+ * is in. Page 1 does not go first alone (that would add a round trip: four rounds instead of three
+ * for 2,000 records at the default cap of 4). A page is only started after the page before it in
+ * that worker has answered, so once a page says `more_records: false`, no later page starts and the
+ * ones in flight are cancelled: a short list costs at most width - 1 extra requests (none at width
+ * 1). Returns the pages up to that last one, in order. Get Related Records and Search Records both
+ * walk this way.
+ */
+export async function walkNumberedPages<P extends { more_records: boolean }>(
+  lastPage: number,
+  width: number,
+  fetchPage: (page: number, signal: AbortSignal) => Promise<P>,
+  signal?: AbortSignal,
+): Promise<P[]> {
   let nextPage = 1;
-  const byPage = new Map<number, RelatedPage>();
+  const byPage = new Map<number, P>();
   const inFlight = new Map<number, AbortController>();
   let failure: unknown;
   const worker = async (): Promise<void> => {
@@ -169,9 +166,7 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
       const controller = new AbortController();
       inFlight.set(page, controller);
       try {
-        const result = await getRelatedRecordsPage(client, { ...base, page }, signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
-        requests++;
-        progress(result.records.length);
+        const result = await fetchPage(page, signal ? AbortSignal.any([signal, controller.signal]) : controller.signal);
         byPage.set(page, result);
         if (!result.more_records && page < lastPage) {
           lastPage = page;
@@ -186,14 +181,34 @@ export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, op
       }
     }
   };
-  const width = Math.min(client.concurrency, plan.lastDiscretePage);
-  await Promise.all(Array.from({ length: width }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(width, lastPage)) }, worker));
   if (failure !== undefined) throw failure;
-  const pages: RelatedPage[] = [];
+  const pages: P[] = [];
   for (let page = 1; page <= lastPage; page++) {
     const result = byPage.get(page);
     if (result) pages.push(result);
   }
+  return pages;
+}
+
+/** Auto-pagination: fetch until max_records or the end of the list, within Zoho's rules. */
+export async function walkRelatedRecords(client: ZohoClient, q: RelatedQuery, opts: WalkOptions): Promise<WalkResult> {
+  const { maxRecords, signal } = opts;
+  const plan = planWalk(maxRecords);
+  const base: RelatedQuery = { ...q, page: undefined, page_token: undefined, per_page: plan.perPage };
+  let requests = 0;
+  let fetched = 0;
+  const progress = (n: number) => {
+    fetched += n;
+    opts.onProgress?.(Math.min(fetched, maxRecords), maxRecords);
+  };
+
+  const pages: RelatedPage[] = await walkNumberedPages(plan.lastDiscretePage, client.concurrency, async (page, pageSignal) => {
+    const result = await getRelatedRecordsPage(client, { ...base, page }, pageSignal);
+    requests++;
+    progress(result.records.length);
+    return result;
+  }, signal);
   const first = pages[0]!;
   const starts: PageStart[] = pages.map((_, i) => ({ first: i * plan.perPage, page: i + 1 }));
 

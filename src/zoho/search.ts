@@ -1,6 +1,6 @@
 import { crmPath, type ZohoClient } from "./client.js";
 import { InputError, ZohoError } from "./errors.js";
-import type { ZohoRecord } from "./related-records.js";
+import { walkNumberedPages, type ZohoRecord } from "./related-records.js";
 
 /**
  * Zoho's Search Records API, `GET /crm/v7/{module_api_name}/search` (the v7 Search Records page, the
@@ -170,18 +170,15 @@ export async function searchPage(client: ZohoClient, q: SearchQuery, page: numbe
 }
 
 /**
- * Records of one module up to `maxRecords` (at most 2,000, Zoho's reach): page 1, then the next
- * pages side by side under the concurrency cap once page 1 says there are more.
+ * Records of one module up to `maxRecords` (at most 2,000, Zoho's reach), walked as related lists
+ * are (walkNumberedPages): `width` pages at a time, and no page after the one that says
+ * `more_records: false` (a search across modules gives each its share of the cap: width 1 for four).
  */
-export async function searchModule(client: ZohoClient, q: SearchQuery, maxRecords: number, signal?: AbortSignal): Promise<SearchPage> {
+export async function searchModule(client: ZohoClient, q: SearchQuery, maxRecords: number, width: number, signal?: AbortSignal): Promise<SearchPage> {
   const want = Math.min(maxRecords, SEARCH_LIMIT);
   const perPage = Math.min(SEARCH_PER_PAGE, want);
-  const first = await searchPage(client, q, 1, perPage, signal);
-  if (!first.more_records || first.records.length >= want) return trim(first, want);
-  const pages = Math.ceil(want / perPage);
-  const rest = await Promise.all(Array.from({ length: pages - 1 }, (_, i) => searchPage(client, q, i + 2, perPage, signal)));
-  const records = [first, ...rest].flatMap((p) => p.records);
-  return trim({ records, more_records: rest.at(-1)?.more_records ?? false }, want);
+  const pages = await walkNumberedPages(Math.ceil(want / perPage), width, (page, pageSignal) => searchPage(client, q, page, perPage, pageSignal), signal);
+  return trim({ records: pages.flatMap((p) => p.records), more_records: pages.at(-1)?.more_records ?? false }, want);
 }
 
 function trim(page: SearchPage, want: number): SearchPage {
