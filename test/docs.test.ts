@@ -75,7 +75,7 @@ describe("README.md and docs/", () => {
   });
 
   it("every npm script the pages show exists in package.json", () => {
-    const builtIn = new Set(["ci", "install", "pack", "publish", "test", "start", "exec", "link"]);
+    const builtIn = new Set(["ci", "install", "pack", "publish", "test", "start", "exec", "link", "help", "install-scripts"]);
     const missing: string[] = [];
     let seen = 0;
     for (const page of pages) {
