@@ -2,7 +2,7 @@ import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/typ
 import { z } from "zod";
 import { TextBudget } from "../format/budget.js";
 import { linkFor, linkPlan, type LinkPlan } from "../format/links.js";
-import { webAddresses } from "../format/web.js";
+import { webAddresses, whenReady } from "../format/web.js";
 import { columnsOf, formatValue, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { redact } from "../log.js";
 import { EMAILS_PER_CALL, isEmailsList, listReader } from "../zoho/emails.js";
@@ -71,11 +71,11 @@ export const getRelatedOverview = defineTool({
   },
   handler: async (input, extra, deps) => {
     const args = { ...input, ...(await resolveRecord(input, deps)) };
+    const perList = args.per_list ?? 5;
+    const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
     // The record's web address (GET /org and the modules' web names, cached), read beside the lists;
     // without the org the line is left out, and the call does not fail.
     const web = webAddresses(deps.config, deps.client, deps.modules).then((w) => w.base(args.module_api_name)).catch(() => undefined);
-    const perList = args.per_list ?? 5;
-    const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
     // ZOHO_MAX_RECORDS bounds everything one call fetches: the lists read share it.
     const asked = lists.filter((l) => "meta" in l || l.status === "visible");
     const share = Math.min(MAX_PER_PAGE, Math.floor(deps.config.maxRecords / Math.max(1, asked.length)));
@@ -93,7 +93,7 @@ export const getRelatedOverview = defineTool({
       if (missing) throw missing;
     }
     failWhenNothingAnswered(read);
-    const base = await web;
+    const base = await whenReady(web);
     return render(args.module_api_name, args.record_id, perList, read, deps.config.resultMaxChars, base && `${base}/${args.record_id}`);
   },
 });

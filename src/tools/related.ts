@@ -2,7 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { TextBudget, continueAt } from "../format/budget.js";
 import { linkFor, linkPlan } from "../format/links.js";
-import { webAddresses, type WebAddresses } from "../format/web.js";
+import { webAddresses, whenReady, type WebAddresses } from "../format/web.js";
 import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { EMAILS_PER_CALL, checkEmailsFilters, checkEmailsQuery, isEmailsList, listReader } from "../zoho/emails.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
@@ -34,9 +34,6 @@ export async function runRelatedQuery(
 ): Promise<CallToolResult> {
   const { config, client } = deps;
   const args: QueryArgs = { ...input, ...(await resolveRecord(input, deps)) };
-  // The web-address template (GET /org and the modules' web names, cached) is read beside the
-  // metadata and the list, never after them; without the org there is no template, and no failure.
-  const web = webAddresses(config, client, deps.modules).catch(() => undefined);
   // ZOHO_MAX_RECORDS bounds what one call fetches, one page included.
   if (args.per_page !== undefined && args.per_page > config.maxRecords) {
     throw new InputError(`per_page: ${args.per_page} is above ZOHO_MAX_RECORDS (${config.maxRecords}), the most records one call may fetch`);
@@ -87,6 +84,9 @@ export async function runRelatedQuery(
             .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} record${total === 1 ? "" : "s"}` } })
             .catch(() => undefined);
 
+  // The web-address template (GET /org and the modules' web names, cached) is read beside the list,
+  // never after it; without the org there is no template, and no failure.
+  const web = webAddresses(config, client, deps.modules).catch(() => undefined);
   const reader = listReader(relatedListApiName);
   const result = await (onePage
     ? reader.page(client, query, extra.signal).then((page) => ({ ...page, resume: null, per_page: args.per_page, pages: undefined }))
@@ -120,7 +120,7 @@ export async function runRelatedQuery(
   // Get Record links, links under the parent (Attachments, Emails), or none (Stage_History...).
   const links = linkPlan(relatedListApiName, hasOwnModule, grouped);
   // Records with a Get Record link have a page in the CRM: its address once, as a template.
-  const template = links.kind === "record" && result.records.length ? await webTemplate(await web, grouped ? undefined : listModule) : undefined;
+  const template = links.kind === "record" && result.records.length ? await webTemplate(web, grouped ? undefined : listModule) : undefined;
   const budget = new TextBudget(config.resultMaxChars, head.length + (template?.length ?? 0) + 600);
   const lines = template ? [head, template] : [head];
   const content: CallToolResult["content"] = [{ type: "text", text: "" }];
@@ -156,8 +156,8 @@ export async function runRelatedQuery(
  * "Open in Zoho: https://crm.zoho.com/crm/{org}/tab/Notes/{id}". Rows of the activity views name
  * their module ([Calls], [Tasks], [Events], whose web names are their API names): `{module}` there.
  */
-async function webTemplate(web: WebAddresses | undefined, module: string | undefined): Promise<string | undefined> {
-  const base = await web?.base(module ?? "{module}");
+async function webTemplate(web: Promise<WebAddresses | undefined>, module: string | undefined): Promise<string | undefined> {
+  const base = await whenReady(web.then((w) => w?.base(module ?? "{module}")));
   return base && `Open in Zoho: ${base}/{id}${module ? "" : ", {module} as the row names it"}`;
 }
 
