@@ -85,8 +85,8 @@ describe.skipIf(!HAVE_CHROMIUM)("consent page and demo sign-in in headless Chrom
       page.on("console", (m) => void (m.type() === "error" && violations.push(m.text())));
       await page.goto(String(await startSignIn(s.mcpUrl, provider)));
       // A dynamically registered client's name is its own claim: quoted, and the page says it is unverified.
-      await expect.poll(() => page.title()).toBe('Allow "Browser Test Client" to read your Zoho CRM?');
-      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe('Allow "Browser Test Client" to read your Zoho CRM?');
+      await expect.poll(() => page.title()).toBe("Allow \u201cBrowser Test Client\u201d to read your Zoho CRM?");
+      expect(await page.getByRole("heading", { level: 1 }).textContent()).toBe("Allow \u201cBrowser Test Client\u201d to read your Zoho CRM?");
       expect(await page.getByText("this server has not verified it").count()).toBe(1);
       // The style sheet applies (allowed by its hash), and nothing was blocked.
       const allow = page.getByRole("button", { name: "Allow" });

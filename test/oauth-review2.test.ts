@@ -123,10 +123,27 @@ describe("finding 5: the consent page cannot be spoofed by a registered name", (
   it("a registered 'Claude (claude.ai)' is quoted and marked as its own claim; bidi and zero-width characters are gone", async () => {
     const clientId = await register(s.origin, { client_name: "Claude (claude.ai)\u202e\u200bmoc.live\u2066" });
     const html = await (await fetch(authorizeUrl(s.origin, clientId, pkce().challenge))).text();
-    expect(html).toContain("<strong>&#34;Claude (claude.ai)moc.live&#34;</strong>");
+    expect(html).toContain("<strong>\u201cClaude (claude.ai)moc.live\u201d</strong>");
     expect(html).toContain("is the name this client gave itself when it registered; this server has not verified it.");
     expect(html).not.toMatch(/[\u202a-\u202e\u2066-\u2069\u200b-\u200f]/);
     expect(html).not.toContain("<strong>Claude (claude.ai)</strong>");
+  });
+
+  it("invisible letters, stacked and enclosing marks are gone from the name; a double quote in it cannot close the page's quote", async () => {
+    // Hangul fillers and the grapheme joiner draw nothing; 12 stacked marks reach over the lines
+    // around; an enclosing circle draws over its neighbours; `"` would end the quote and go on as the page's words.
+    const zalgo = "\u0300\u0301\u0302\u0303\u0304\u0305\u0306\u0307\u0308\u0309\u030a\u030b";
+    const name = `\u3164\u0301Cla${zalgo}ude\u115f\u1160\u034f\uffa0\u2800\u20dd" verified by "Zoho`;
+    const clientId = await register(s.origin, { client_name: name });
+    const html = await (await fetch(authorizeUrl(s.origin, clientId, pkce().challenge))).text();
+    // Two marks kept, composed as the page shows them: a with U+0300 is à.
+    expect(html).toContain("<strong>\u201cCl\u00e0\u0301ude&#39; verified by &#39;Zoho\u201d</strong>");
+    expect(html).toContain("<p class=\"where\">\u201cCl\u00e0\u0301ude&#39; verified by &#39;Zoho\u201d is the name this client gave itself");
+    expect(html).not.toMatch(/[\u034f\u115f\u1160\u3164\uffa0\u2800\u20dd\u0302-\u030b]/);
+    expect(html).not.toContain("&#34;");
+    // Words in other scripts keep their marks (two at most on a character: Vietnamese, Devanagari, Thai).
+    const world = await register(s.origin, { client_name: "Việt नमस्ते ไทย่" });
+    expect(await (await fetch(authorizeUrl(s.origin, world, pkce().challenge))).text()).toContain("\u201cViệt नमस्ते ไทย่\u201d");
   });
 });
 

@@ -2,7 +2,7 @@
 // ledger's answers and the life of every key it writes, the semaphore's leases (a replica that
 // dies holds its slots only until they lapse), and the rate-limit store across an outage.
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SharedRedis } from "../src/redis/connection.js";
+import { RECOVERED_AFTER_MS, SharedRedis } from "../src/redis/connection.js";
 import { openSharedState } from "../src/redis/index.js";
 import { Logger } from "../src/log.js";
 import { RedisLedger } from "../src/redis/ledger.js";
@@ -10,7 +10,7 @@ import { redisRateLimitStore } from "../src/redis/rate-limit.js";
 import { RedisSemaphore } from "../src/redis/semaphore.js";
 import { KEY_PREFIX, SharedStateUnavailable, loadRedisSettings } from "../src/redis/settings.js";
 import { startSignInServer } from "./oauth-helpers.js";
-import { registerClient } from "./oauth-raw.js";
+import { rawSignIn, registerClient } from "./oauth-raw.js";
 import { describeRedis, eventually, startRedis, type RedisProcess } from "./redis-helpers.js";
 
 const DAY = 24 * 3600_000;
@@ -18,8 +18,8 @@ const DAY = 24 * 3600_000;
 describeRedis("the shared state in Redis, piece by piece", () => {
   let redis: RedisProcess;
   const opened: SharedRedis[] = [];
-  const open = async (waitMs?: number) => {
-    const shared = await SharedRedis.open(loadRedisSettings({ MCP_REDIS_URL: redis.url })!, undefined, waitMs);
+  const open = async (waitMs?: number, logger?: Logger) => {
+    const shared = await SharedRedis.open(loadRedisSettings({ MCP_REDIS_URL: redis.url })!, logger, waitMs);
     opened.push(shared);
     return shared;
   };
@@ -72,6 +72,68 @@ describeRedis("the shared state in Redis, piece by piece", () => {
     expect(keys.length).toBe(5);
     for (const key of keys) expect(await shared.client.pttl(key), key).toBeGreaterThan(0);
   });
+
+  /** Redis out of memory (noeviction): every write refused, reads answered, while `work` runs. */
+  const outOfMemory = async <T>(work: () => Promise<T>): Promise<T> => {
+    const admin = await open();
+    await admin.client.config("SET", "maxmemory", "1");
+    try {
+      return await work();
+    } finally {
+      await admin.client.config("SET", "maxmemory", "0");
+    }
+  };
+
+  it("while Redis refuses writes but answers reads, the log says so once and truly, and 'answers again' only after a quiet spell", async () => {
+    const lines: string[] = [];
+    const logger = new Logger(false);
+    logger.attach((_level, line) => void lines.push(line));
+    const shared = await open(undefined, logger);
+    const key = `${KEY_PREFIX}test:oom`;
+    let lastFailure = 0;
+    await outOfMemory(async () => {
+      // Request after request, a read that works and a write that fails: one outage, not ten.
+      for (let i = 0; i < 10; i++) {
+        expect(await shared.run((c) => c.get(key))).toBeNull();
+        await expect(shared.run((c) => c.set(key, "1"))).rejects.toBeInstanceOf(SharedStateUnavailable);
+        lastFailure = Date.now();
+      }
+    });
+    expect(await shared.run((c) => c.set(key, "1"))).toBe("OK");
+    const outage = lines.filter((l) => l.includes("Redis at"));
+    // Reads are served meanwhile: the line must not say everything answers 503.
+    expect(outage).toEqual([expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+ is failing commands \(OOM command not allowed[^)]*\): a request that needs a failing command answers 503, the others are served, until it answers again$/)]);
+    const recovered = (l: string) => /^Redis at \S+ answers again \(no failure for 5 s\): requests are served$/.test(l);
+    await eventually(async () => lines.some(recovered), RECOVERED_AFTER_MS + 3000, "the recovery logged");
+    expect(Date.now() - lastFailure).toBeGreaterThanOrEqual(RECOVERED_AFTER_MS);
+    expect(lines.filter((l) => l.includes("Redis at"))).toEqual([outage[0], expect.toSatisfy(recovered)]);
+    await shared.client.del(key);
+  }, 20_000);
+
+  it("/token and /revoke: Redis failing inside the provider, after the limiters let the request in, is a 503 with Retry-After, not the SDK's 400", async () => {
+    const state = await openSharedState(loadRedisSettings({ MCP_REDIS_URL: redis.url })!, new Logger(false), { concurrency: 4 });
+    const server = await startSignInServer({ settings: { shared: state } });
+    try {
+      const user = await rawSignIn(server.origin, "patricia");
+      const [refresh, revoke] = await outOfMemory(() =>
+        Promise.all([
+          fetch(`${server.origin}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", client_id: user.clientId, refresh_token: user.refresh, resource: `${server.origin}/mcp` }) }),
+          fetch(`${server.origin}/revoke`, { method: "POST", body: new URLSearchParams({ client_id: user.clientId, token: user.access }) }),
+        ]),
+      );
+      for (const answer of [refresh, revoke]) {
+        expect(answer.status).toBe(503);
+        expect(answer.headers.get("retry-after")).toBe("5");
+        expect(await answer.json()).toMatchObject({ error: "temporarily_unavailable" });
+      }
+      // Nothing was used up: once Redis takes writes again, the same refresh token works.
+      const again = await fetch(`${server.origin}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", client_id: user.clientId, refresh_token: user.refresh, resource: `${server.origin}/mcp` }) });
+      expect(again.status).toBe(200);
+    } finally {
+      await server.close();
+      await state.close();
+    }
+  }, 30_000);
 
   it("the sign-in endpoints' rate limits count one bucket per client across replicas", async () => {
     // Two servers (replicas), each with its own connection to the same Redis, /register limited to 3 an hour.

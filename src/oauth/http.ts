@@ -315,9 +315,22 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   // travels with the request from here on. After the body is read: a stream's callbacks would lose it.
   const requester: RequestHandler = (req, _res, next) => withRequester(ipKeyGenerator(req.ip ?? ""), next);
   app.use("/authorize", limiter("authorize", limits.authorize, quarter), form, requester, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
-  app.use("/token", needsShared, limiter("token-address", limits.tokenPerAddress, quarter), form, limiter("token", limits.token, quarter, clientKey), requester, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
+  // The SDK's /token and /revoke handlers answer every OAuth error 400, temporarily_unavailable
+  // too: Redis failing inside the provider (after the limiters let the request in), or Zoho's
+  // accounts server busy. Neither is the client's fault: 503 with Retry-After, like every outage answer.
+  const outageIs503: RequestHandler = (_req, res, next) => {
+    const json = res.json.bind(res);
+    res.json = (body: unknown) => {
+      if (res.statusCode === 400 && (body as { error?: unknown } | undefined)?.error === "temporarily_unavailable") {
+        res.status(503).setHeader("retry-after", String(SharedStateUnavailable.retryAfterSeconds));
+      }
+      return json(body);
+    };
+    next();
+  };
+  app.use("/token", needsShared, limiter("token-address", limits.tokenPerAddress, quarter), form, limiter("token", limits.token, quarter, clientKey), requester, outageIs503, (req, res, next) => provider.checkTokenRequest(req, res, next), tokenHandler({ provider, ...limit }));
   app.use("/register", limiter("register", limits.register, 60 * 60_000), clientRegistrationHandler({ clientsStore: provider.clientsStore, clientSecretExpirySeconds: 0, ...limit }));
-  app.use("/revoke", needsShared, limiter("revoke", limits.revoke, quarter), form, requester, revocationHandler({ provider, ...limit }));
+  app.use("/revoke", needsShared, limiter("revoke", limits.revoke, quarter), form, requester, outageIs503, revocationHandler({ provider, ...limit }));
   app.post(provider.consentPath, express.urlencoded({ extended: false, limit: "16kb" }), (req, res, next) => void provider.handleConsent(req, res).catch(next));
   app.get(provider.callbackPath, (req, res, next) => void provider.handleCallback(req, res).catch(next));
   app.use((_req: Request, res: Response) => void res.status(404).json({ error: "not_found" }));

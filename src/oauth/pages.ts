@@ -46,12 +46,42 @@ ${body}
 }
 
 /**
+ * Characters that are letters or marks to Unicode but draw nothing: the Hangul fillers (U+115F,
+ * U+1160, U+3164, U+FFA0), the braille blank (U+2800) and the combining grapheme joiner (U+034F).
+ * Kept, they make two names that look the same differ, or pad a name with blank space.
+ */
+const INVISIBLE = /[\u034f\u115f\u1160\u3164\uffa0\u2800]/gu;
+
+/**
  * A client's name as a person may see it: no control or format characters (bidi overrides such as
- * U+202E turn "moc.elgoog" into "google.com" on screen; zero-width ones hide a difference), runs of
- * spaces folded, at most `max` characters.
+ * U+202E turn "moc.elgoog" into "google.com" on screen; zero-width ones hide a difference), no
+ * invisible letters, no enclosing marks and at most two combining marks on a character (more stack
+ * over the lines around it, onto the page's own words), runs of spaces folded, at most `max`
+ * characters.
  */
 export function displayName(name: string, max = 100): string {
-  return name.replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, "").replace(/\s+/g, " ").trim().slice(0, max);
+  // Decomposed while marks are counted (é is e and a mark), composed again for the page.
+  const text = name
+    .normalize("NFD")
+    .replace(/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/gu, "")
+    .replace(INVISIBLE, "")
+    .replace(/\p{Me}/gu, "")
+    .replace(/(\p{Mn}{2})\p{Mn}+/gu, "$1")
+    .replace(/\s+/g, " ")
+    .trim()
+    // A leading mark would sit on whatever the page puts before the name (its opening quote).
+    .replace(/^\p{M}+/u, "")
+    .normalize("NFC");
+  return Array.from(text).slice(0, max).join("");
+}
+
+/**
+ * A registered client's name in quotes: typographic ones, with any double quote inside the name
+ * made a single one, so a name cannot close the quote and go on as the page's own words
+ * (`Foo" verified by "Zoho`).
+ */
+function quoted(name: string): string {
+  return `\u201c${name.replace(/["\u201c\u201d\u201e\u201f\u2033\u3003\uff02]/g, "'")}\u201d`;
 }
 
 export interface ConsentView {
@@ -73,11 +103,11 @@ export function consentPage(view: ConsentView): string {
   const clientName = displayName(view.clientName);
   // A registered client's name is its own claim: quoted and marked, so "Claude (claude.ai)" typed
   // by a stranger never looks like the host-vouched name of a metadata-document client.
-  const plain = !view.clientHost ? `"${clientName}"` : clientName === view.clientHost ? clientName : `${clientName} (${view.clientHost})`;
+  const plain = !view.clientHost ? quoted(clientName) : clientName === view.clientHost ? clientName : `${clientName} (${view.clientHost})`;
   const name = escapeHtml(plain);
   const origin = view.clientHost
     ? `<p class="where">Named by its client metadata document at ${escapeHtml(view.clientHost)}.</p>`
-    : `<p class="where">"${escapeHtml(clientName)}" is the name this client gave itself when it registered; this server has not verified it.</p>`;
+    : `<p class="where">${escapeHtml(quoted(clientName))} is the name this client gave itself when it registered; this server has not verified it.</p>`;
   return page(
     `Allow ${plain} to read your Zoho CRM?`,
     `<h1>Allow <strong>${name}</strong> to read your Zoho CRM?</h1>

@@ -4,14 +4,26 @@ import type { Logger } from "../log.js";
 import { SharedStateUnavailable, type RedisSettings } from "./settings.js";
 
 /**
- * The one Redis connection of a replica (ioredis), and its standing: up or down. Every use goes
- * through `run`, which refuses at once while the connection is not ready (no offline queue, no
- * waiting on a dead server: the caller answers 503) and turns any failure into
- * SharedStateUnavailable. The log says when Redis goes away and when it is back, once each, never
- * per request. ioredis reconnects on its own, so the replica recovers without a restart.
+ * The one Redis connection of a replica (ioredis), and its standing. Every use goes through `run`,
+ * which refuses at once while the connection is not ready (no offline queue, no waiting on a dead
+ * server: the caller answers 503) and turns any failure into SharedStateUnavailable. The log says
+ * when an outage starts and when it is over, once each, never per request: while Redis answers some
+ * commands and refuses others (out of memory: reads succeed, writes fail) the outage lasts until
+ * RECOVERED_AFTER_MS pass without a failure. ioredis reconnects on its own, so the replica
+ * recovers without a restart.
  */
 export class SharedRedis {
-  private down = false;
+  /**
+   * up; failing: connected, but commands fail (out of memory, read-only, too slow), so only the
+   * requests that need a failing command are refused; unreachable: no connection, everything that
+   * needs Redis is refused.
+   */
+  private standing: "up" | "failing" | "unreachable" = "up";
+  private closed = false;
+  /** Redis has no database of the URL's number: ioredis would carry on in database 0. */
+  private wrongDatabase = false;
+  private lastFailureAt = 0;
+  private recovery: NodeJS.Timeout | undefined;
   /** Why Redis was last found unusable, for the errors of requests refused while it is. */
   private lastReason = "not connected yet";
 
@@ -20,10 +32,11 @@ export class SharedRedis {
     readonly settings: RedisSettings,
     private readonly logger: Logger | undefined,
   ) {
-    client.on("ready", () => this.markUp());
+    client.on("ready", () => this.answered());
     // Without a listener an "error" event would end the process; the reason goes to the log once.
-    client.on("error", (error: Error) => this.markDown(error.message));
-    client.on("close", () => void (this.down || this.markDown("the connection closed")));
+    client.on("error", (error: Error) => (/DB index is out of range/.test(error.message) ? this.refuseDatabase() : this.failed(error.message)));
+    // After an error that closed it, the error is the reason worth saying (WRONGPASS, ECONNREFUSED).
+    client.on("close", () => (this.standing === "unreachable" ? void (this.lastFailureAt = Date.now()) : this.failed("the connection closed")));
   }
 
   /**
@@ -52,12 +65,12 @@ export class SharedRedis {
       timer.unref();
       client.once("ready", () => (clearTimeout(timer), resolve()));
     });
-    if (client.status !== "ready" && !shared.down) shared.markDown("no answer at start");
+    if (client.status !== "ready" && shared.standing === "up") shared.failed("no answer at start");
     return shared;
   }
 
   get ready(): boolean {
-    return this.client.status === "ready";
+    return this.client.status === "ready" && !this.wrongDatabase;
   }
 
   /** Runs one Redis operation, or throws SharedStateUnavailable without trying while down. */
@@ -65,11 +78,11 @@ export class SharedRedis {
     if (!this.ready) throw new SharedStateUnavailable(this.lastReason);
     try {
       const result = await operation(this.client);
-      this.markUp();
+      this.answered();
       return result;
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      this.markDown(reason);
+      this.failed(reason);
       throw new SharedStateUnavailable(reason);
     }
   }
@@ -95,23 +108,66 @@ export class SharedRedis {
   }
 
   async close(): Promise<void> {
-    this.down = true; // a deliberate close is not an outage worth a log line
+    this.closed = true; // a deliberate close is not an outage worth a log line
+    clearTimeout(this.recovery);
     await this.client.quit().catch(() => this.client.disconnect());
   }
 
-  private markDown(reason: string): void {
+  private failed(reason: string): void {
     this.lastReason = reason;
-    if (this.down) return;
-    this.down = true;
-    this.logger?.log("error", `Redis at ${this.settings.display} is unavailable (${reason}): /mcp, /token and the other sign-in endpoints answer 503 until it answers again`);
+    this.lastFailureAt = Date.now();
+    if (this.closed) return;
+    // A command refused on a live connection leaves the other commands working; no connection, none.
+    const standing = this.client.status === "ready" ? "failing" : "unreachable";
+    if (this.standing === standing || this.standing === "unreachable") return;
+    const previous = this.standing;
+    this.standing = standing;
+    const where = `Redis at ${this.settings.display}`;
+    if (standing === "unreachable") {
+      this.logger?.log("error", `${where} is unavailable (${reason}): /mcp, /token and the other sign-in endpoints answer 503 until it answers again`);
+    } else if (previous === "up") {
+      this.logger?.log("error", `${where} is failing commands (${reason}): a request that needs a failing command answers 503, the others are served, until it answers again`);
+    }
   }
 
-  private markUp(): void {
-    if (!this.down) return;
-    this.down = false;
-    this.logger?.log("info", `Redis at ${this.settings.display} answers again: requests are served`);
+  /**
+   * The database of MCP_REDIS_URL does not exist on this Redis (its `databases`, 16 by default):
+   * ioredis reports the failed SELECT and then serves database 0, where other data may live. Refused
+   * for good instead, until the setting (or Redis) is fixed and the replica restarted.
+   */
+  private refuseDatabase(): void {
+    this.lastReason = `MCP_REDIS_URL names database ${new URL(this.settings.url).pathname.slice(1)}, which this Redis does not have (ERR DB index is out of range)`;
+    this.lastFailureAt = Date.now();
+    if (this.wrongDatabase || this.closed) return;
+    this.wrongDatabase = true;
+    this.standing = "unreachable";
+    this.logger?.log("error", `Redis at ${this.settings.display}: ${this.lastReason}. Nothing is stored in another database: /mcp, /token and the other sign-in endpoints answer 503 until MCP_REDIS_URL names a database Redis has (0 to its "databases" - 1) and the server is restarted`);
+  }
+
+  /** Something worked: once RECOVERED_AFTER_MS pass without a failure, the outage is over. */
+  private answered(): void {
+    if (this.standing === "up" || this.closed || this.recovery) return;
+    const check = () => {
+      this.recovery = undefined;
+      if (this.standing === "up" || this.closed || !this.ready) return;
+      const quiet = Date.now() - this.lastFailureAt;
+      if (quiet < RECOVERED_AFTER_MS) {
+        this.recovery = setTimeout(check, RECOVERED_AFTER_MS - quiet);
+        this.recovery.unref();
+        return;
+      }
+      this.standing = "up";
+      this.logger?.log("info", `Redis at ${this.settings.display} answers again (no failure for ${RECOVERED_AFTER_MS / 1000} s): requests are served`);
+    };
+    check();
   }
 }
+
+/**
+ * How long Redis must go without a failure before an outage is logged as over: long enough that a
+ * Redis refusing every write but answering reads is one outage, not a pair of lines per request.
+ */
+export const RECOVERED_AFTER_MS = 5000;
 
 export function sha1(text: string): string {
   return createHash("sha1").update(text).digest("hex");

@@ -26,20 +26,30 @@ export function loadRedisSettings(env: NodeJS.ProcessEnv): RedisSettings | undef
   if (!url || !/^rediss?:$/.test(url.protocol) || !url.hostname) {
     throw new ConfigError("MCP_REDIS_URL must be redis://[user:password@]host[:port][/db] or rediss:// (TLS), e.g. redis://:PASSWORD@redis.internal:6379/0");
   }
+  // Registered before any refusal below: none of them echoes the value, and nothing else may.
+  for (const secret of [url.password, safeDecode(url.password), url.username ? `${url.username}:${url.password}` : ""]) registerSecret(secret);
   if (url.pathname.replace(/^\//, "") !== "" && !/^\/\d{1,2}$/.test(url.pathname)) {
     throw new ConfigError("MCP_REDIS_URL: the path may only be a database number, e.g. redis://redis.internal:6379/0");
   }
-  // Registered in both forms: a password with reserved characters travels percent-encoded.
-  for (const secret of [url.password, safeDecode(url.password), url.username ? `${url.username}:${url.password}` : ""]) registerSecret(secret);
+  // ioredis takes options from the query (?password=, ?db=, ?tls=...): settings that would bypass
+  // the checks here and the password's redaction. One way to say each thing: the URL's own parts.
+  if (url.search || url.hash) {
+    throw new ConfigError("MCP_REDIS_URL must not carry a ?query or #fragment: give the password and database in the URL itself, redis://:PASSWORD@host:6379/0");
+  }
+  // ioredis decodes the user name and password itself and would stop the process with a bare
+  // "URI malformed" on a stray %.
+  if (safeDecode(url.username) === undefined || safeDecode(url.password) === undefined) {
+    throw new ConfigError("MCP_REDIS_URL: the user name or password is not valid percent-encoding; write a reserved character in it as %XX, e.g. % as %25, @ as %40, / as %2F");
+  }
   const display = `${url.protocol}//${url.host}${url.pathname === "/" ? "" : url.pathname}`;
   return { url: raw, display, tls: url.protocol === "rediss:" };
 }
 
-function safeDecode(text: string): string {
+function safeDecode(text: string): string | undefined {
   try {
     return decodeURIComponent(text);
   } catch {
-    return text;
+    return undefined;
   }
 }
 

@@ -22,6 +22,34 @@ const DRAIN_MAX_MS = 30_000;
 export const EARLY_DRAIN_MAX_BYTES = 4 * 1024 * 1024;
 const EARLY_DRAIN_MAX_MS = 10_000;
 
+/**
+ * The sign-in endpoints' bodies (a form, a client registration: a few hundred bytes): a declared
+ * length over this is refused before any parser runs. Express's parsers would answer 413 only
+ * after reading the whole body, however large.
+ */
+export const SIGN_IN_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Counts every body byte of a request as Node's HTTP parser hands it over, whoever reads it (our
+ * readBody, Express's parsers, discardRest), and cuts the connection past `maxBytes`. It counts
+ * at `push`, the one place every chunk passes, because a "data" listener would itself consume the
+ * body and take it from the parser that comes later.
+ */
+export function capBody(req: IncomingMessage, maxBytes: number): void {
+  let seen = 0;
+  const push = req.push;
+  req.push = function (chunk: unknown, encoding?: BufferEncoding): boolean {
+    if (chunk !== null && chunk !== undefined) {
+      seen += (chunk as Buffer).length;
+      if (seen > maxBytes) {
+        req.socket.destroy();
+        return false;
+      }
+    }
+    return push.call(this, chunk, encoding);
+  };
+}
+
 export type Body = { json: unknown } | { tooLarge: true } | { invalid: string };
 
 /**

@@ -7,7 +7,7 @@ import { registerSecret } from "../log.js";
 import { weakText } from "../secret-strength.js";
 import { SERVER_NAME, SERVER_VERSION, buildServer } from "../server.js";
 import type { ToolDeps } from "../tools/types.js";
-import { answerThenDrain, batchRefusal, discardRest, readBody } from "./http-limits.js";
+import { DRAIN_MAX_BYTES, EARLY_DRAIN_MAX_BYTES, SIGN_IN_MAX_BODY_BYTES, answerThenDrain, batchRefusal, capBody, discardRest, readBody } from "./http-limits.js";
 
 /**
  * Remote mode: MCP over Streamable HTTP, stateless. Every POST /mcp gets a fresh McpServer and
@@ -200,6 +200,11 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     }
     if (options.signIn?.owns(path)) {
       if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");
+      // Before any parser: Express's would read the whole declared body, then answer 413.
+      if (Number(req.headers["content-length"]) > SIGN_IN_MAX_BODY_BYTES) {
+        const body = { error: "invalid_request", error_description: `the request body must not exceed ${SIGN_IN_MAX_BODY_BYTES} bytes` };
+        return answerThenDrain(req, res, 413, JSON.stringify(body));
+      }
       return options.signIn.handle(req, res);
     }
     // A client that met a 401 looks for OAuth metadata (RFC 9728, RFC 8414), then falls back to
@@ -216,6 +221,12 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
 
   const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     inFlight++;
+    // The most any request may make us read, its body and what is drained after an answer: a
+    // chunked body (no length to refuse up front) sent to a sign-in endpoint is otherwise read to
+    // its end by Express's parsers before their 413.
+    const url = req.url ?? "/";
+    const signInPath = URL.canParse(url, "http://localhost") && (options.signIn?.owns(new URL(url, "http://localhost").pathname) ?? false);
+    capBody(req, signInPath ? SIGN_IN_MAX_BODY_BYTES + EARLY_DRAIN_MAX_BYTES : maxBodyBytes + DRAIN_MAX_BYTES);
     if (draining) res.setHeader("connection", "close");
     res.once("close", () => {
       inFlight--;
