@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { Logger } from "../src/log.js";
 import { TokenManager, apiDomainAccepted } from "../src/zoho/auth.js";
-import { scopeHint } from "../src/zoho/errors.js";
+import { ZohoError, fitToMode, scopeHint, tooManyRequestsHint } from "../src/zoho/errors.js";
 import { CANARY } from "./helpers.js";
 
 /** An accounts server that answers whatever the test puts in `next`, counting requests. */
@@ -139,5 +139,16 @@ describe("scope hints use Zoho's scope names", () => {
   });
   test("the org (web addresses)", () => {
     expect(scopeHint("/crm/v7/org")).toBe("The OAuth client lacks ZohoCRM.org.READ: grant it, then create a new refresh token with it. Retrying will not help.");
+  });
+});
+
+describe("TOO_MANY_REQUESTS advice is one wording in every mode", () => {
+  test("signed in, the code without a 429 (so without the answer's own hint) gets the 429 wording of that mode", () => {
+    // A 429 always gets its hint from the answer (client.ts); only this path used the signin table's own text.
+    const fitted = fitToMode(new ZohoError({ status: 200, code: "TOO_MANY_REQUESTS", message: "" }), "signin") as ZohoError;
+    expect(fitted.hint).toBe(tooManyRequestsHint("", undefined, "signin"));
+    expect(fitted.hint).toContain("Zoho answers both of its limits with this code");
+    expect(fitted.hint).not.toContain("ZOHO_CONCURRENCY"); // the operator's setting, not the person's
+    expect(fitted.hint).not.toMatch(/wait a minute/i);
   });
 });

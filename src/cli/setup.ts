@@ -77,6 +77,12 @@ export async function setup(argv: string[], io: SetupIo = {}): Promise<number> {
       say("setup: cancelled; nothing was written");
       return 130;
     }
+    // The input ended (`setup </dev/null`, a pipe) with a question open: the same as Ctrl-C.
+    if (error instanceof Error && error.name === "AbortPromptError") {
+      const scripts = argv.includes("--demo") ? "" : "; scripts pass --code";
+      say(`setup: the input ended before every question was answered (setup asks in a terminal${scripts}); cancelled, nothing was written`);
+      return 130;
+    }
     throw error;
   }
 }
@@ -125,6 +131,13 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
     return through;
   };
   const input = io.input ?? process.stdin;
+  // The end of the input cancels the open question. Inquirer leaves a prompt open when its input
+  // ends and counts on the process running out of work; the demo CRM's server never lets it.
+  const inputEnded = new AbortController();
+  const endInput = () => inputEnded.abort(new Error("the input ended"));
+  if (input.readableEnded) endInput();
+  else input.once("end", endInput);
+  const ask = () => ({ input, output: promptOutput(), signal: inputEnded.signal });
 
   // Checked before anything is asked or sent: a typo here must not cost a grant code.
   const dcFlag = flags.dc?.toLowerCase();
@@ -140,8 +153,9 @@ async function run(argv: string[], env: NodeJS.ProcessEnv, io: SetupIo, say: (te
   // --demo: the demo CRM's accounts server stands in for Zoho's, with its self-client, for this run only.
   const demo = flags.demo ? await startDemo() : undefined;
   try {
-    return await walk({ flags, env, io, say, prompts, promptOutput, input, platform, home, code, interactive, dcFlag, environment, target, name, demo });
+    return await walk({ flags, env, io, say, prompts, ask, platform, home, code, interactive, dcFlag, environment, target, name, demo });
   } finally {
+    input.off("end", endInput);
     await demo?.crm.close();
   }
 }
@@ -164,8 +178,8 @@ interface Walk {
   io: SetupIo;
   say: (text?: string) => void;
   prompts: typeof import("@inquirer/prompts") | undefined;
-  promptOutput: () => Writable;
-  input: Readable;
+  /** A prompt's context: its input, a fresh output, and the signal that the input ended. */
+  ask: () => { input: Readable; output: Writable; signal: AbortSignal };
   platform: NodeJS.Platform;
   home: string;
   code: string | undefined;
@@ -177,8 +191,8 @@ interface Walk {
   demo: Demo | undefined;
 }
 
-/** The steps, in order: data center, client, grant code, a real call, the client's configuration. */
-async function walk({ flags, env, io, say, prompts, promptOutput, input, platform, home, code, interactive, dcFlag, environment, target, name, demo }: Walk): Promise<number> {
+/** The steps, in order: data center, client, where the entry goes, grant code, a real call, the entry written. */
+async function walk({ flags, env, io, say, prompts, ask, platform, home, code, interactive, dcFlag, environment, target, name, demo }: Walk): Promise<number> {
 
   if (interactive) {
     say("Sign in to Zoho CRM with a self-client: an OAuth client of your own Zoho account, with no web page to host.");
@@ -199,7 +213,7 @@ async function walk({ flags, env, io, say, prompts, promptOutput, input, platfor
             message: "Where does your Zoho account live (the domain you sign in at)?",
             choices: Object.entries(DATA_CENTERS).map(([value, d]) => ({ value: value as DataCenter, name: `${value.toUpperCase()}  ${new URL(d.accounts).hostname.replace(/^accounts\./, "")}` })),
           },
-          { input, output: promptOutput() },
+          ask(),
         )
       : "us")) as DataCenter;
   let accountsUrl: string = DATA_CENTERS[dc].accounts;
@@ -228,12 +242,40 @@ async function walk({ flags, env, io, say, prompts, promptOutput, input, platfor
     say("Its Client Secret tab shows the Client ID and the Client secret.");
   }
   if (demo) say(`Demo: the demo accounts server's self-client is Client ID ${demo.clientId}, Client secret ${demo.clientSecret}; both are filled in.`);
-  const clientId = (demo?.clientId ?? flags["client-id"] ?? (env.ZOHO_CLIENT_ID || undefined) ?? (prompts ? await prompts.input({ message: "Client ID:", validate: (v) => (v.trim() ? true : "paste the Client ID") }, { input, output: promptOutput() }) : undefined))?.trim();
+  const clientId = (demo?.clientId ?? flags["client-id"] ?? (env.ZOHO_CLIENT_ID || undefined) ?? (prompts ? await prompts.input({ message: "Client ID:", validate: (v) => (v.trim() ? true : "paste the Client ID") }, ask()) : undefined))?.trim();
   if (!clientId) throw new SetupError("--client-id (or ZOHO_CLIENT_ID) is missing", 2);
-  const clientSecret = (demo?.clientSecret ?? (env.ZOHO_CLIENT_SECRET || undefined) ?? (prompts ? await prompts.password({ message: "Client secret (typing is not shown):", validate: (v) => (v.trim() ? true : "paste the Client secret") }, { input, output: promptOutput() }) : undefined))?.trim();
+  const clientSecret = (demo?.clientSecret ?? (env.ZOHO_CLIENT_SECRET || undefined) ?? (prompts ? await prompts.password({ message: "Client secret (typing is not shown):", validate: (v) => (v.trim() ? true : "paste the Client secret") }, ask()) : undefined))?.trim();
   if (!clientSecret) throw new SetupError("ZOHO_CLIENT_SECRET is missing (the secret is never a flag)", 2);
 
-  // 3. grant code, exchanged at once: it lives 3 to 10 minutes and works once.
+  // 3. where the server goes, settled before the code is exchanged: a "no" to replacing an entry,
+  // or a file setup cannot edit, must not cost a fresh grant code (it works once).
+  const chosen = (target ??
+    (prompts
+      ? await prompts.select<Target>(
+          {
+            message: "Add the server to:",
+            choices: [
+              ...(Object.entries(CLIENT_LABELS) as Array<[ClientName, string]>).map(([value, label]) => ({ value, name: `${label}: ${configPath(value, platform, env, home)}` })),
+              { value: "print" as const, name: "none: print the entry (it shows the secrets)" },
+            ],
+          },
+          ask(),
+        )
+      : "print")) as Target;
+  const file = chosen === "print" ? undefined : (flags["config-file"] ?? configPath(chosen, platform, env, home));
+  if (file && chosen !== "print") {
+    try {
+      if (existingEntry(file, chosen, name) !== undefined && !flags.yes) {
+        const replace = prompts ? await prompts.confirm({ message: `${file} already has a server named ${name}. Replace it?`, default: false }, ask()) : false;
+        if (!replace) throw new SetupError(`${file} already has a server named ${name}: pass --yes to replace it, or --name for another name; nothing was written, and no grant code was used`);
+      }
+    } catch (error) {
+      if (error instanceof ClientConfigError) throw new SetupError(`${error.message}. Run setup again with --client print and add the entry by hand.`);
+      throw error;
+    }
+  }
+
+  // 4. grant code, exchanged at once: it lives 3 to 10 minutes and works once.
   let grant: Grant | undefined;
   for (let attempt = 1; !grant; attempt++) {
     if (interactive) {
@@ -251,8 +293,8 @@ async function walk({ flags, env, io, say, prompts, promptOutput, input, platfor
       code ??
       (prompts
         ? demoCode
-          ? await prompts.input({ message: "Code:", default: demoCode }, { input, output: promptOutput() })
-          : await prompts.password({ message: "Code:", mask: "*", validate: (v) => (v.trim() ? true : "paste the code") }, { input, output: promptOutput() })
+          ? await prompts.input({ message: "Code:", default: demoCode }, ask())
+          : await prompts.password({ message: "Code:", mask: "*", validate: (v) => (v.trim() ? true : "paste the code") }, ask())
         : "");
     try {
       grant = await exchangeGrantCode({ accountsUrl, clientId, clientSecret, code: typed.trim(), apiDomain });
@@ -264,12 +306,12 @@ async function walk({ flags, env, io, say, prompts, promptOutput, input, platfor
   }
   say(`✓ Zoho issued a refresh token at ${accountsUrl}`);
 
-  // 4. a real call: whose CRM is this?
+  // 5. a real call: whose CRM is this?
   const apiBase = apiDomain ?? (environment === "production" ? grant.apiDomain : apiDomainFor(dc, environment as Environment));
   const who = await verify(grant, dc, environment, accountsUrl, apiBase);
   say(`✓ ${who}`);
 
-  // 5. where the server goes
+  // 6. the entry, written
   const serverEnv: Record<string, string> = { ZOHO_CLIENT_ID: clientId, ZOHO_CLIENT_SECRET: clientSecret, ZOHO_REFRESH_TOKEN: grant.refreshToken, ZOHO_DC: dc };
   if (environment !== "production") serverEnv.ZOHO_ENVIRONMENT = environment;
   if (flags["accounts-url"] ?? env.ZOHO_ACCOUNTS_URL) serverEnv.ZOHO_ACCOUNTS_URL = accountsUrl;
@@ -280,33 +322,14 @@ async function walk({ flags, env, io, say, prompts, promptOutput, input, platfor
   const launch = demo ? { command: started.command, args: [...started.args, "--demo"] } : started;
   if (demo) for (const key of Object.keys(serverEnv)) delete serverEnv[key];
 
-  const chosen = (target ??
-    (prompts
-      ? await prompts.select<Target>(
-          {
-            message: "Add the server to:",
-            choices: [
-              ...(Object.entries(CLIENT_LABELS) as Array<[ClientName, string]>).map(([value, label]) => ({ value, name: `${label}: ${configPath(value, platform, env, home)}` })),
-              { value: "print" as const, name: "none: print the entry (it shows the secrets)" },
-            ],
-          },
-          { input, output: promptOutput() },
-        )
-      : "print")) as Target;
-
-  if (chosen === "print") {
+  if (chosen === "print" || !file) {
     // Asked for: the one output that carries the secrets, as the client's configuration needs them.
     output(io).write(`${JSON.stringify({ mcpServers: { [name]: serverEntry("claude-desktop", launch, serverEnv, platform) } }, null, 2)}\n`);
     say(demo ? "It holds no secret: it serves the demo CRM." : "Keep it private: it holds the client secret and the refresh token. In the .mcpb form they are Client secret and Refresh token.");
     return 0;
   }
 
-  const file = flags["config-file"] ?? configPath(chosen, platform, env, home);
   try {
-    if (existingEntry(file, chosen, name) !== undefined && !flags.yes) {
-      const replace = prompts ? await prompts.confirm({ message: `${file} already has a server named ${name}. Replace it?`, default: false }, { input, output: promptOutput() }) : false;
-      if (!replace) throw new SetupError(`${file} already has a server named ${name}: pass --yes to replace it, or --name for another name; nothing was written`);
-    }
     const { backup } = writeServer(file, chosen, name, serverEntry(chosen, launch, serverEnv, platform));
     say(`✓ Added "${name}" to ${file} (${serversKey(chosen)})${backup ? `; the previous file is ${backup}` : ""}`);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { ResourceTemplate, type McpServer, type RegisteredResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
+import { notInModule } from "../zoho/record-check.js";
 import { invalidResourceUri } from "./advice.js";
 
 export const RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}";
@@ -15,9 +16,16 @@ export function compact(record: Record<string, unknown>): Record<string, unknown
  * resource template and get_record read. Errors leave as ZohoError.
  */
 export async function readRecord(client: ZohoClient, module: string, id: string, signal?: AbortSignal): Promise<Record<string, unknown>> {
-  const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }), { signal });
+  let body: Record<string, unknown> | null;
+  try {
+    ({ body } = await client.get(crmPath({ apiName: module }, { recordId: id }), { signal }));
+  } catch (error) {
+    // Zoho's INVALID_DATA for an id it cannot find in the module: the record, not a related list.
+    if (error instanceof ZohoError && error.code === "INVALID_DATA" && error.details.param_name === undefined) throw notInModule(module, id, error);
+    throw error;
+  }
   const record = Array.isArray(body?.data) ? (body.data[0] as Record<string, unknown> | undefined) : undefined;
-  if (!record) throw new ZohoError({ code: "INVALID_DATA", message: `${module} record ${id} was not found` });
+  if (!record) throw notInModule(module, id);
   return compact(record);
 }
 

@@ -1,7 +1,8 @@
 import { ResourceTemplate, type McpServer, type RegisteredResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SUB_LISTS, type SubList } from "../format/links.js";
 import { API_NAME, RECORD_ID, crmPath, type ZohoClient, type ZohoFile } from "../zoho/client.js";
-import { ZohoError } from "../zoho/errors.js";
+import { ZohoError, emailNotFoundHint } from "../zoho/errors.js";
+import { notInModule } from "../zoho/record-check.js";
 import { invalidResourceUri } from "./advice.js";
 
 export const SUB_RECORD_URI_TEMPLATE = "zohocrm://records/{module_api_name}/{record_id}/{related_list_api_name}/{related_record_id}";
@@ -21,9 +22,20 @@ export async function readSubRecord(client: ZohoClient, maxAttachmentBytes: numb
     return { kind: "file", file: await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal }) };
   }
   // user_id: "mandatory for viewing shared email id from others" (Zoho's View Email page).
-  const { body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal, searchParams: { user_id: userId } });
+  let body: Record<string, unknown> | null;
+  try {
+    ({ body } = await client.get(crmPath({ apiName: module }, { recordId: id }, { literal: "Emails" }, { literal: sub }), { signal, searchParams: { user_id: userId } }));
+  } catch (error) {
+    // The default INVALID_DATA advice is about related lists; here the email's owner is the likely miss.
+    if (error instanceof ZohoError && error.code === "INVALID_DATA" && error.details.param_name === undefined) {
+      // Zoho names the parent's id as the bad one: the record is not in the module.
+      if (error.details.id === id) throw notInModule(module, id, error);
+      throw new ZohoError({ status: error.status, code: error.code, message: error.message, details: error.details, hint: emailNotFoundHint(userId !== undefined), cause: error });
+    }
+    throw error;
+  }
   const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
-  if (!email) throw new ZohoError({ code: "INVALID_DATA", message: `email ${sub} of ${module} record ${id} was not found` });
+  if (!email) throw new ZohoError({ code: "INVALID_DATA", message: `email ${sub} of ${module} record ${id} was not found`, hint: emailNotFoundHint(userId !== undefined) });
   return { kind: "email", email };
 }
 

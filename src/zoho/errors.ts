@@ -49,6 +49,18 @@ const RESOLUTIONS: Record<string, string> = {
     "ZOHO_ACCESS_TOKEN has expired and cannot be refreshed. Set a new one, or configure ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET and ZOHO_REFRESH_TOKEN so the server refreshes tokens itself.",
 };
 
+/**
+ * What to do when View Email (`{module}/{id}/Emails/{message_id}`) finds no such email. Its
+ * INVALID_DATA says nothing of which id; the usual cause is a colleague's email read without its
+ * owner: Zoho's View Email page calls `user_id` "mandatory for viewing shared email id from others".
+ */
+export function emailNotFoundHint(withUserId: boolean): string {
+  const list = "get_related_records with related_list_api_name Emails lists the record's emails, each with its link";
+  return withUserId
+    ? `Check the message_id and user_id: use the link exactly as the Emails row gave it (user_id is the row's owner.id); ${list}.`
+    : `An email from another user's mailbox is read only with its owner: use the link the Emails row gave, which ends in ?user_id={owner.id}, or add ?user_id= with the row's owner.id. Otherwise check the message_id; ${list}.`;
+}
+
 /** Longest Retry-After a request waits out (ky's maxRetryAfter): past it, a tool call should not wait. */
 export const MAX_RETRY_AFTER_MS = 60_000;
 
@@ -109,7 +121,8 @@ const MODE_RESOLUTIONS: Record<Exclude<AuthMode, "refresh">, Record<string, stri
     AUTHENTICATION_FAILURE: "Zoho could not authenticate this sign-in. Sign in again from your MCP client.",
     OAUTH_SCOPE_MISMATCH:
       "This sign-in's Zoho token lacks the scope for this data. Sign in again from your MCP client, so Zoho grants every scope this server asks for; if the error stays, the server does not ask for this scope: tell its operator. Retrying will not help.",
-    TOO_MANY_REQUESTS: "Zoho's concurrency or API credit limit of your organization was reached. Wait a minute and retry, with fewer parallel calls.",
+    // A 429 gets its hint from the answer, in this mode, in client.ts; this is for the code without a 429.
+    TOO_MANY_REQUESTS: tooManyRequestsHint("", undefined, "signin"),
     TIMEOUT: "Zoho did not answer in time. Try again, or ask for fewer records.",
     DEADLINE_EXCEEDED: "The tool call ran out of time while Zoho was slow or rate limiting. Ask for fewer records (max_records) or try again in a minute.",
     NETWORK_ERROR: "The server could not reach Zoho. Try again in a minute; if it persists, tell the server's operator.",

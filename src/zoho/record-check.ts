@@ -19,11 +19,17 @@ export async function recordNotInModule(client: ZohoClient, module: string, reco
     found = false;
   }
   if (found) return undefined;
+  return notInModule(module, recordId);
+}
+
+/** The record is not in the module (Get Record finds no such record): the error and what to check. */
+export function notInModule(module: string, recordId: string, cause?: unknown): ZohoError {
   return new ZohoError({
     status: 400,
     code: "INVALID_DATA",
     message: `record ${recordId} is not in ${module}: Zoho's Get Record finds no such ${module} record`,
     details: { module_api_name: module, record_id: recordId },
     hint: `Check module_api_name and record_id: the id may belong to another module's record (a lead's id given as an Account, say), or the record was deleted. Zoho answers a related list of a record it cannot find in the module with INVALID_DATA, as for a missing list.`,
+    cause,
   });
 }

@@ -73,8 +73,8 @@ describe("setup, interactive", () => {
       [/\? Where does your Zoho account live/, `${DOWN}\r`], // EU
       [/\? Client ID:/, `${CANARY.clientId}\r`],
       [/\? Client secret \(typing is not shown\):/, `${CANARY.clientSecret}\r`],
-      [/\? Code:/, `${crm.issueGrantCode()}\r`],
       [/\? Add the server to:/, `${DOWN}${DOWN}${DOWN}\r`], // VS Code
+      [/\? Code:/, `${crm.issueGrantCode()}\r`],
     ]);
     expect(code).toBe(0);
     // What the user is told: the console of the data center chosen, and the exact scope string.
@@ -144,8 +144,10 @@ describe("setup with flags (scripts)", () => {
     const args = [...demoFlags(), "--client-id", CANARY.clientId, "--client", "claude-desktop", "--config-file", file];
     const refused = await runSetup([...args, "--code", crm.issueGrantCode()], { ZOHO_CLIENT_SECRET: CANARY.clientSecret });
     expect(refused.code).toBe(1);
-    expect(refused.out).toContain("already has a server named zoho-crm: pass --yes to replace it, or --name for another name; nothing was written");
+    expect(refused.out).toContain("already has a server named zoho-crm: pass --yes to replace it, or --name for another name; nothing was written, and no grant code was used");
     expect(JSON.parse(readFileSync(file, "utf8")).mcpServers["zoho-crm"]).toEqual({ command: "old" });
+    // Refused before the exchange: the code is still good.
+    expect(crm.stats.tokenRequests).toBe(0);
 
     const replaced = await runSetup([...args, "--yes", "--code", crm.issueGrantCode()], { ZOHO_CLIENT_SECRET: CANARY.clientSecret });
     expect(replaced.code).toBe(0);
@@ -160,6 +162,7 @@ describe("setup with flags (scripts)", () => {
     expect(code).toBe(1);
     expect(out).toContain(`${file} is not plain JSON (comments or a typo?); not touching it. Run setup again with --client print`);
     expect(readFileSync(file, "utf8")).toBe(text);
+    expect(crm.stats.tokenRequests).toBe(0); // found before the code was spent
   });
 
   it("refusals before anything is sent: a secret as a flag, a missing secret, an unknown data center", async () => {
@@ -187,8 +190,8 @@ describe("setup --demo: the whole walk against the demo accounts server, no Zoho
     const file = join(tmp, "claude-code-demo.json");
     const { code, out } = await runSetup(["--demo", "--config-file", file], {}, [
       [/\? Where does your Zoho account live/, "\r"],
-      [/Demo: Generate Code made 1000\.[0-9a-f.]+; Enter takes it\.\n[\s\S]*\? Code:/, "\r"],
       [/\? Add the server to:/, `${DOWN}\r`], // Claude Code
+      [/Demo: Generate Code made 1000\.[0-9a-f.]+; Enter takes it\.\n[\s\S]*\? Code:/, "\r"],
     ]);
     expect(code).toBe(0);
     expect(out).toMatch(/Demo: the demo CRM's accounts server at http:\/\/127\.0\.0\.1:\d+ stands in for Zoho's/);
@@ -231,6 +234,40 @@ describe("setup --demo: the whole walk against the demo accounts server, no Zoho
       await client.close();
     }
   }, 30_000);
+
+  it("asks about replacing an existing entry before the code is exchanged: a no costs no grant code", async () => {
+    const file = join(tmp, "claude-code-taken.json");
+    writeFileSync(file, JSON.stringify({ mcpServers: { "zoho-crm": { command: "old" } } }));
+    const { code, out } = await runSetup(["--demo", "--client", "claude-code", "--config-file", file], {}, [
+      [/\? Where does your Zoho account live/, "\r"],
+      [/already has a server named[\s\S]*Replace it\? \(y\/N\)/, "\r"], // the default: No
+    ]);
+    expect(code).toBe(1);
+    expect(out).toContain(`setup: ${file} already has a server named zoho-crm: pass --yes to replace it, or --name for another name; nothing was written, and no grant code was used`);
+    // Asked before the code step: no code made, none exchanged.
+    expect(out).not.toContain("Code:");
+    expect(out).not.toContain("refresh token");
+    expect(JSON.parse(readFileSync(file, "utf8"))).toEqual({ mcpServers: { "zoho-crm": { command: "old" } } });
+  }, 15_000);
+
+  it("ends at once when the input ends (`</dev/null`, `echo |`): cancelled, the demo CRM closed, exit 130", async () => {
+    const ended = async (stdin: "null" | "newline") => {
+      const child = spawn(process.execPath, [BIN, "setup", "--demo"], { env: { PATH: process.env.PATH ?? "" }, stdio: [stdin === "null" ? "ignore" : "pipe", "pipe", "pipe"] });
+      let out = "";
+      child.stdout!.on("data", (c) => (out += String(c)));
+      if (stdin === "newline") child.stdin!.end("\n");
+      // Today's failure mode is a hang: stop waiting after 15 s and say so.
+      const timer = setTimeout(() => child.kill(), 15_000);
+      const exit = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)));
+      clearTimeout(timer);
+      return { exit, out: strip(out) };
+    };
+    for (const stdin of ["null", "newline"] as const) {
+      const { exit, out } = await ended(stdin);
+      expect(exit, `${stdin}: ${out}`).toBe(130);
+      expect(out).toContain("setup: the input ended before every question was answered (setup asks in a terminal); cancelled, nothing was written");
+    }
+  }, 40_000);
 
   it("refuses --demo with a code or another accounts server: the demo brings its own", async () => {
     const withCode = await runSetup(["--demo", "--code", "1000.x"]);
