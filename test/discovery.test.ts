@@ -28,7 +28,8 @@ function requestsOf(h: Harness) {
   const all = h.crm.stats.requests;
   const metadata = (kind: "related_lists" | "fields", module?: string) =>
     all.filter((r) => r.path === `/crm/v7/settings/${kind}` && (module === undefined || r.query.module === module));
-  const lists = all.filter((r) => !r.path.startsWith("/crm/v7/settings/"));
+  // GET /org gives the record's web address, beside the lists: not a list.
+  const lists = all.filter((r) => !r.path.startsWith("/crm/v7/settings/") && r.path !== "/crm/v7/org");
   return { all, metadata, lists };
 }
 

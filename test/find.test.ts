@@ -217,6 +217,50 @@ describe("web addresses", () => {
   });
 });
 
+describe("a way back to Zoho from lists", () => {
+  it("get_related_records, get_open_activities and get_closed_activities give a web-address template once, read beside the list", async () => {
+    const fresh = await startHarness({ crm: { latencyMs: 50 } });
+    try {
+      const base = `https://crm.zoho.com/crm/${DEMO.orgDomain}/tab`;
+      const notes = await fresh.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" });
+      expect(fresh.text(notes).split("\n")[1]).toBe(`Open in Zoho: ${base}/Notes/{id}`);
+      // GET /org started before the list's answer came: beside it, not one more round trip after it.
+      const org = fresh.crm.stats.requests.find((r) => r.path === "/crm/v7/org")!;
+      const list = fresh.crm.stats.requests.find((r) => r.path === `/crm/v7/Leads/${DEMO.leadId}/Notes`)!;
+      expect(org.startedAt).toBeLessThan(list.endedAt);
+      for (const tool of ["get_open_activities", "get_closed_activities"]) {
+        const text = fresh.text(await fresh.call(tool, { module_api_name: "Leads", record_id: DEMO.leadId }));
+        expect(text.split("\n")[1], tool).toBe(`Open in Zoho: ${base}/{module}/{id}, {module} as the row names it`);
+        expect(text.match(/Open in Zoho/g), tool).toHaveLength(1);
+      }
+      // Lists whose records have no page of their own (Attachments, Emails) get none.
+      const emails = await fresh.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Emails" });
+      expect(fresh.text(emails)).not.toContain("Open in Zoho");
+      const overview = await fresh.call("get_related_overview", { record_id: web("Leads", DEMO.leadId) });
+      expect(fresh.text(overview).split("\n")[1]).toBe(`Open in Zoho: ${web("Leads", DEMO.leadId)}`);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("without ZohoCRM.org.READ the line is left out and the call still answers", async () => {
+    const bare = await startHarness({ crm: { withoutScopes: ["ZohoCRM.org.READ"] } });
+    try {
+      for (const [tool, args] of [
+        ["get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" }],
+        ["get_open_activities", { module_api_name: "Leads", record_id: DEMO.leadId }],
+        ["get_related_overview", { module_api_name: "Leads", record_id: DEMO.leadId }],
+      ] as const) {
+        const result = await bare.call(tool, args);
+        expect(result.isError, tool).toBeFalsy();
+        expect(bare.text(result), tool).not.toContain("Open in Zoho");
+      }
+    } finally {
+      await bare.close();
+    }
+  });
+});
+
 describe("records named as people name them", () => {
   it("get_related_overview and get_related_records take a pasted web address (tab/Potentials too); requests go to the configured API domain", async () => {
     h.crm.resetStats();

@@ -785,7 +785,7 @@ describe("faults on the way to Zoho", () => {
   });
 
   it("a hung request times out, is retried once, then reported as TIMEOUT", { timeout: 20_000 }, async () => {
-    await call(h, "list_related_lists", { module_api_name: "Leads" }); // token and metadata first
+    await call(h, "get_related_records", notes); // token, metadata and the org (web addresses) first
     h.crm.faults.hang = 1;
     h.crm.resetStats();
     expect(structured(await call(h, "get_related_records", notes)).count).toBe(7);

@@ -80,8 +80,9 @@ const oneBadField = fc
   .chain((key) => fc.oneof(hostileString, wrongType, number).map((value) => ({ args: { ...VALID, [key]: value } as Record<string, unknown>, key })));
 
 /** The only requests the server may ever send: the documented URL shapes, with checked segments. */
-// (Get Record, `{module}/{id}`, checks a record id that a related list answered INVALID_DATA for.)
-const SAFE_PATH = /^\/crm\/v7\/(settings\/(related_lists|fields|modules(\/[A-Za-z][A-Za-z0-9_]*)?)|[A-Za-z][A-Za-z0-9_]*\/[0-9]{1,30}(\/[A-Za-z][A-Za-z0-9_]*)?)$/;
+// (Get Record, `{module}/{id}`, checks a record id that a related list answered INVALID_DATA for;
+// Get Organization, `org`, gives the web addresses.)
+const SAFE_PATH = /^\/crm\/v7\/(org|settings\/(related_lists|fields|modules(\/[A-Za-z][A-Za-z0-9_]*)?)|[A-Za-z][A-Za-z0-9_]*\/[0-9]{1,30}(\/[A-Za-z][A-Za-z0-9_]*)?)$/;
 /** Zoho's own answers to a well-formed request for something that does not exist or is not allowed. */
 const ZOHO_ANSWERS = /^Zoho error (INVALID_MODULE|NOT_SUPPORTED|INVALID_DATA|OAUTH_SCOPE_MISMATCH|NO_PERMISSION|AUTHORIZATION_FAILED|LIMIT_EXCEEDED|DISCRETE_PAGINATION_LIMIT_EXCEEDED|TOKEN_BOUND_DATA_MISMATCH|EXPIRED_VALUE) /;
 /** A related list name the module's metadata does not know: refused after the metadata request alone. */

@@ -11,7 +11,8 @@ describe("get_related_records walk", () => {
   afterAll(() => h.close());
 
   const crmPages = () =>
-    h.crm.stats.requests.filter((r) => r.path.includes("/crm/v7/") && !r.path.includes("/settings/")).map((r) => r.query.page ?? `token`);
+    // GET /org (the web-address template, read beside the list) is not a page.
+    h.crm.stats.requests.filter((r) => r.path.includes("/crm/v7/") && !r.path.includes("/settings/") && r.path !== "/crm/v7/org").map((r) => r.query.page ?? `token`);
 
   test("2,000 records: pages 1..10 by number, each once, records in Zoho's order", async () => {
     h.crm.resetStats();
@@ -40,8 +41,9 @@ describe("get_related_records walk", () => {
 
   test("summary: columns named once, one line per record starting with its id; links named by id", async () => {
     const result = await h.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" });
-    const [headline, ...rest] = h.text(result).split("\n");
+    const [headline, template, ...rest] = h.text(result).split("\n");
     expect(headline).toBe(`Notes of Leads ${DEMO.leadId}: 7 records. Columns: id | Note_Title | Note_Content | Owner | Created_Time | Modified_Time`);
+    expect(template).toBe(`Open in Zoho: https://crm.zoho.com/crm/${DEMO.orgDomain}/tab/Notes/{id}`);
     const links = result.content.filter((c) => c.type === "resource_link");
     expect(links).toHaveLength(7);
     links.forEach((link, i) => {
@@ -55,6 +57,7 @@ describe("get_related_records walk", () => {
     const one = await startHarness({ env: { ZOHO_CONCURRENCY: "1" } });
     try {
       await one.call("list_related_lists", { module_api_name: "Leads" }); // metadata cached first
+      await one.call("get_open_activities", { module_api_name: "Leads", record_id: DEMO.leadId }); // and the org (web addresses)
       one.crm.resetStats();
       const result = await one.call("get_related_records", { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes", fields: ["Note_Title"], max_records: 2000 });
       expect((result.structuredContent as { count: number }).count).toBe(7);

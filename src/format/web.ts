@@ -49,6 +49,19 @@ export interface WebAddresses {
   readonly missing: string | undefined;
 }
 
+/** How long an answer that is ready waits for its web addresses: a slow GET /org never holds it up. */
+export const WEB_WAIT_MS = 2_000;
+
+/** The value, or undefined when it takes WEB_WAIT_MS more (from now, when the answer is ready) or fails: the line is left out. */
+export function whenReady<T>(value: Promise<T>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), WEB_WAIT_MS);
+    timer.unref();
+  });
+  return Promise.race([value.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+}
+
 export async function webAddresses(config: Config, client: ZohoClient, modules: ModuleCatalog): Promise<WebAddresses> {
   // The modules' web names (Modules API, cached) are read beside the org, not after it: a cold
   // search would otherwise pay one more round trip once its searches are in.

@@ -2,6 +2,7 @@ import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/typ
 import { z } from "zod";
 import { TextBudget } from "../format/budget.js";
 import { linkFor, linkPlan, type LinkPlan } from "../format/links.js";
+import { webAddresses, whenReady } from "../format/web.js";
 import { columnsOf, formatValue, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { redact } from "../log.js";
 import { EMAILS_PER_CALL, isEmailsList, listReader } from "../zoho/emails.js";
@@ -72,6 +73,9 @@ export const getRelatedOverview = defineTool({
     const args = { ...input, ...(await resolveRecord(input, deps)) };
     const perList = args.per_list ?? 5;
     const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
+    // The record's web address (GET /org and the modules' web names, cached), read beside the lists;
+    // without the org the line is left out, and the call does not fail.
+    const web = webAddresses(deps.config, deps.client, deps.modules).then((w) => w.base(args.module_api_name)).catch(() => undefined);
     // ZOHO_MAX_RECORDS bounds everything one call fetches: the lists read share it.
     const asked = lists.filter((l) => "meta" in l || l.status === "visible");
     const share = Math.min(MAX_PER_PAGE, Math.floor(deps.config.maxRecords / Math.max(1, asked.length)));
@@ -89,7 +93,8 @@ export const getRelatedOverview = defineTool({
       if (missing) throw missing;
     }
     failWhenNothingAnswered(read);
-    return render(args.module_api_name, args.record_id, perList, read, deps.config.resultMaxChars);
+    const base = await whenReady(web);
+    return render(args.module_api_name, args.record_id, perList, read, deps.config.resultMaxChars, base && `${base}/${args.record_id}`);
   },
 });
 
@@ -216,13 +221,14 @@ function columnsShown(rows: string[], fields: string[]): string {
   return columnsOf(fields).split(" | ").slice(0, cells).join(" | ");
 }
 
-function render(module: string, recordId: string, perList: number, read: Read[], budgetChars: number): CallToolResult {
+function render(module: string, recordId: string, perList: number, read: Read[], budgetChars: number, webUrl: string | undefined): CallToolResult {
   const overviews = read.map(([o]) => o);
   const readable = overviews.filter((o) => o.status === "ok" || o.status === "empty").length;
   const lines = [`${module} ${recordId}: ${readable} of ${overviews.length} lists read, up to ${perList} ${perList === 1 ? "row" : "rows"} each.`];
+  if (webUrl) lines.push(`Open in Zoho: ${webUrl}`);
   const links: ResourceLink[] = [];
   // Every list keeps its line (its count is the point); rows fill what is left.
-  const budget = new TextBudget(budgetChars, overviews.reduce((n, o) => n + o.api_name.length + 40, 0) + 300);
+  const budget = new TextBudget(budgetChars, overviews.reduce((n, o) => n + o.api_name.length + 40, 0) + 300 + (webUrl?.length ?? 0));
   let leftOut = 0;
   for (const [o, , plan] of read) {
     const label = LIST_LABELS[o.api_name] ?? o.display_label;

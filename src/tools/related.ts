@@ -2,6 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { TextBudget, continueAt } from "../format/budget.js";
 import { linkFor, linkPlan } from "../format/links.js";
+import { webAddresses, whenReady, type WebAddresses } from "../format/web.js";
 import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { EMAILS_PER_CALL, checkEmailsFilters, checkEmailsQuery, isEmailsList, listReader } from "../zoho/emails.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
@@ -83,6 +84,9 @@ export async function runRelatedQuery(
             .sendNotification({ method: "notifications/progress", params: { progressToken, progress, total, message: `${progress} of up to ${total} record${total === 1 ? "" : "s"}` } })
             .catch(() => undefined);
 
+  // The web-address template (GET /org and the modules' web names, cached) is read beside the list,
+  // never after it; without the org there is no template, and no failure.
+  const web = webAddresses(config, client, deps.modules).catch(() => undefined);
   const reader = listReader(relatedListApiName);
   const result = await (onePage
     ? reader.page(client, query, extra.signal).then((page) => ({ ...page, resume: null, per_page: args.per_page, pages: undefined }))
@@ -113,11 +117,13 @@ export async function runRelatedQuery(
 
   // Text and links in one pass, within the result budget.
   const head = headline(args, relatedListApiName, result.records.length, result.more_records, fields, grouped);
-  const budget = new TextBudget(config.resultMaxChars, head.length + 600);
-  const lines = [head];
-  const content: CallToolResult["content"] = [{ type: "text", text: "" }];
   // Get Record links, links under the parent (Attachments, Emails), or none (Stage_History...).
   const links = linkPlan(relatedListApiName, hasOwnModule, grouped);
+  // Records with a Get Record link have a page in the CRM: its address once, as a template.
+  const template = links.kind === "record" && result.records.length ? await webTemplate(web, grouped ? undefined : listModule) : undefined;
+  const budget = new TextBudget(config.resultMaxChars, head.length + (template?.length ?? 0) + 600);
+  const lines = template ? [head, template] : [head];
+  const content: CallToolResult["content"] = [{ type: "text", text: "" }];
   for (const record of result.records) {
     const module = moduleOf(record, listModule);
     const line = grouped ? recordLine(record, fields, module) : recordRow(record, fields);
@@ -126,7 +132,7 @@ export async function runRelatedQuery(
     lines.push(line);
     if (link) content.push(link);
   }
-  const shown = lines.length - 1;
+  const shown = lines.length - (template ? 2 : 1);
   if (shown < result.records.length) {
     // Where the first row left out sits in the list: a walk starts at record 1, page k of p at (k - 1) × p.
     const start = onePage ? (args.page !== undefined ? (args.page - 1) * (perPageSent ?? MAX_PER_PAGE) : undefined) : 0;
@@ -144,6 +150,15 @@ export async function runRelatedQuery(
   if (links.kind === "none" && result.records.length) lines.push(links.why);
   content[0] = { type: "text", text: lines.join("\n") };
   return { content, structuredContent: structured };
+}
+
+/**
+ * "Open in Zoho: https://crm.zoho.com/crm/{org}/tab/Notes/{id}". Rows of the activity views name
+ * their module ([Calls], [Tasks], [Events], whose web names are their API names): `{module}` there.
+ */
+async function webTemplate(web: Promise<WebAddresses | undefined>, module: string | undefined): Promise<string | undefined> {
+  const base = await whenReady(web.then((w) => w?.base(module ?? "{module}")));
+  return base && `Open in Zoho: ${base}/{id}${module ? "" : ", {module} as the row names it"}`;
 }
 
 /** The rows past the result budget: how many, where they are, and the call that prints them. */
