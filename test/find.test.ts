@@ -72,6 +72,13 @@ describe("search_records", () => {
     }
   });
 
+  it("a page past the last match says so, not that nothing matches", async () => {
+    const result = await h.call("search_records", { word: "Brian Dylan", module_api_name: "Leads", page: 2, per_page: 5 });
+    expect(result.isError).toBeFalsy();
+    expect(h.text(result)).toContain("Page 2 is past the last match (per_page 5): ask for an earlier page, or page 1.");
+    expect(h.text(result)).not.toContain("No record matches");
+  });
+
   it("no match is an answer that says so, not an error", async () => {
     const result = await h.call("search_records", { word: "Nobody Atall" });
     expect(result.isError).toBeFalsy();
@@ -361,7 +368,7 @@ describe("get_record", () => {
     try {
       const result = await small.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` });
       expect(result.isError).toBeFalsy();
-      expect(small.text(result)).toMatch(/^Attachment \d+ of Deals \d+ .* is not inlined: the file is \d+ bytes, above the 50-byte cap \(ZOHO_MAX_ATTACHMENT_BYTES\)/);
+      expect(small.text(result)).toMatch(new RegExp(`^Attachment Fleet-Tracking-Proposal\\.pdf \\(application/pdf, id ${DEMO.dealAttachmentIds[0]}\\) of Deals \\d+ .* is not inlined: the file is \\d+ bytes, above the 50-byte cap \\(ZOHO_MAX_ATTACHMENT_BYTES\\)`));
     } finally {
       await small.close();
     }
