@@ -1,5 +1,6 @@
 // Issue 15: find a record from what a person says (search_records), name it by its web address,
 // and read it in any client (get_record). Over the demo CRM on 127.0.0.1, through the SDK client.
+import { readFileSync } from "node:fs";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
@@ -71,6 +72,13 @@ describe("search_records", () => {
     }
   });
 
+  it("a page past the last match says so, not that nothing matches", async () => {
+    const result = await h.call("search_records", { word: "Brian Dylan", module_api_name: "Leads", page: 2, per_page: 5 });
+    expect(result.isError).toBeFalsy();
+    expect(h.text(result)).toContain("Page 2 is past the last match (per_page 5): ask for an earlier page, or page 1.");
+    expect(h.text(result)).not.toContain("No record matches");
+  });
+
   it("no match is an answer that says so, not an error", async () => {
     const result = await h.call("search_records", { word: "Nobody Atall" });
     expect(result.isError).toBeFalsy();
@@ -95,6 +103,10 @@ describe("search_records", () => {
       [{ criteria: "(Last_Name:contains:Dyl)" }, /criteria: Last_Name has the operator contains, which Zoho's search does not take/],
       [{ criteria: Array.from({ length: 11 }, (_, i) => `(Last_Name:equals:n${i})`).join("or") }, /criteria: has more than 10 conditions/],
       [{ criteria: "((Last_Name:equals:Dylan)" }, /criteria: /],
+      [{ criteria: "(Last_Name:equals:K\\)" }, /criteria: the value of Last_Name ends in \\\), which escapes the \) meant to close the condition/],
+      [{ criteria: "(Last_Name:equals:Dylan) and" }, /criteria: "and" after the condition on Last_Name .* is followed by no \(condition\)/],
+      [{ criteria: "((Last_Name:equals:Dylan)or)" }, /criteria: "or" after the condition on Last_Name .* is followed by no \(condition\)/],
+      [{ criteria: "(Last_Name:equals:Dylan" }, /criteria: the condition on Last_Name has no closing \)/],
       [{ word: "" }, /word/],
       [{ word: "B" }, /must be 2 to 200 characters at word/],
       [{ word: " x " }, /must be 2 to 200 characters at word/],
@@ -277,6 +289,18 @@ describe("records named as people name them", () => {
     expect(h.deps.client.tokens.apiDomain).toBe(h.crm.url);
   });
 
+  it("module names take the forms docs/tools.md names: any case, with or without _, and no spaces", async () => {
+    for (const name of ["salesorders", "SalesOrders", "sales_order", "Sales_Orders"]) {
+      const result = await h.call("list_related_lists", { module_api_name: name });
+      expect(result.structuredContent, name).toMatchObject({ module_api_name: "Sales_Orders" });
+    }
+    const spaced = await h.call("list_related_lists", { module_api_name: "Sales Orders" });
+    expect(h.text(spaced)).toMatch(/letters, digits and _ only .*at module_api_name/);
+    const doc = readFileSync(new URL("../docs/tools.md", import.meta.url), "utf8").replace(/\s+/g, " ");
+    expect(doc).toContain("Spaces are refused");
+    expect(doc).not.toContain("`_` or spaces");
+  });
+
   it("module names as people write them resolve, or are refused naming the real ones", async () => {
     for (const name of ["Deal", "deals", "Potentials", "Deals"]) {
       const result = await h.call("list_related_lists", { module_api_name: name });
@@ -344,7 +368,7 @@ describe("get_record", () => {
     try {
       const result = await small.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` });
       expect(result.isError).toBeFalsy();
-      expect(small.text(result)).toMatch(/^Attachment \d+ of Deals \d+ .* is not inlined: the file is \d+ bytes, above the 50-byte cap \(ZOHO_MAX_ATTACHMENT_BYTES\)/);
+      expect(small.text(result)).toMatch(new RegExp(`^Attachment Fleet-Tracking-Proposal\\.pdf \\(application/pdf, id ${DEMO.dealAttachmentIds[0]}\\) of Deals \\d+ .* is not inlined: the file is \\d+ bytes, above the 50-byte cap \\(ZOHO_MAX_ATTACHMENT_BYTES\\)`));
     } finally {
       await small.close();
     }

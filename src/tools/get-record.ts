@@ -78,7 +78,9 @@ export const getRecord = defineTool({
 
     if (read instanceof ZohoError) {
       // Too big to hand over inline: say what it is and where to open it instead of failing.
-      return { content: [{ type: "text", text: `Attachment ${target.sub} of ${where} is not inlined: ${read.message}. Open it in Zoho CRM, or raise ZOHO_MAX_ATTACHMENT_BYTES.` }] };
+      const { file_name: fileName, content_type: type } = read.details as { file_name?: string; content_type?: string };
+      const what = fileName ? `${fileName} (${[type, `id ${target.sub}`].filter(Boolean).join(", ")})` : `${target.sub}${type ? ` (${type})` : ""}`;
+      return { content: [{ type: "text", text: `Attachment ${what} of ${where} is not inlined: ${read.message}. Open it in Zoho CRM, or raise ZOHO_MAX_ATTACHMENT_BYTES.` }] };
     }
     if (!isSubRecord(read)) {
       const name = NAME_FIELDS.map((f) => formatValue(read[f])).find(Boolean);

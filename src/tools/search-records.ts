@@ -169,8 +169,11 @@ export const searchRecords = defineTool({
         content.push(link);
       }
     }
-    if (empty.length) lines.push(`${empty.join(", ")}: no match.`);
-    if (total === 0) lines.push(`No record matches${named ? "" : " in these modules"}: try another spelling, part of the name, the email or the phone${named ? "" : ", or module_api_name for another module"}.`);
+    // Past the last page, "no match" would be wrong: the records are on the pages before.
+    const pastEnd = (args.page ?? 1) > 1;
+    if (empty.length) lines.push(`${empty.join(", ")}: ${pastEnd ? `no record on page ${args.page}` : "no match"}.`);
+    if (total === 0 && pastEnd) lines.push(`Page ${args.page} is past the last match (per_page ${args.per_page ?? Math.min(SEARCH_PER_PAGE, share)}): ask for an earlier page, or page 1.`);
+    else if (total === 0) lines.push(`No record matches${named ? "" : " in these modules"}: try another spelling, part of the name, the email or the phone${named ? "" : ", or module_api_name for another module"}.`);
     if (leftOut) lines.push(`${leftOut} rows not printed (ZOHO_RESULT_MAX_CHARS, ${config.resultMaxChars} characters); all are in structuredContent.records.`);
     if (more && !onePage) lines.push(`More records match: raise max_records (up to ${Math.min(share, SEARCH_LIMIT)} per module) or narrow the search.`);
     if (web.missing && total) lines.push(web.missing);

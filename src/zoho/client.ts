@@ -200,19 +200,25 @@ export class ZohoClient {
   async getFile(path: string, maxBytes: number, options: RequestOptions = {}): Promise<ZohoFile> {
     const file = this.send(path, options, async (response, url) => {
       const contentType = response.headers.get("content-type") ?? "application/octet-stream";
-      const tooLarge = (size: number) =>
-        new ZohoError({ status: response.status, code: "FILE_TOO_LARGE", message: `the file is ${size} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)` });
+      const disposition = response.headers.get("content-disposition") ?? "";
+      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
+      const fileName = name ? safeDecode(name) : undefined;
+      // A file left out still says what it is: its name and type, from the headers alone.
+      const tooLarge = async (size: number) =>
+        new ZohoError({
+          status: response.status,
+          code: "FILE_TOO_LARGE",
+          message: `the file is ${size} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)`,
+          details: { file_name: fileName, content_type: (await attachmentContentType(contentType, fileName)).split(";")[0]!.trim() },
+        });
       const declared = Number(response.headers.get("content-length") ?? NaN);
-      if (Number.isFinite(declared) && declared > maxBytes) throw tooLarge(declared);
+      if (Number.isFinite(declared) && declared > maxBytes) throw await tooLarge(declared);
       const bytes = new Uint8Array(await response.arrayBuffer());
       if (/^application\/json/i.test(contentType)) {
         const refused = zohoErrorOf(jsonOrUndefined(new TextDecoder().decode(bytes)), true);
         if (refused) throw this.fromZoho(response.status, refused, url);
       }
-      if (bytes.byteLength > maxBytes) throw tooLarge(bytes.byteLength);
-      const disposition = response.headers.get("content-disposition") ?? "";
-      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
-      const fileName = name ? safeDecode(name) : undefined;
+      if (bytes.byteLength > maxBytes) throw await tooLarge(bytes.byteLength);
       return { contentType: await attachmentContentType(contentType, fileName), bytes, fileName };
     });
     // An answer past what the client reads of any answer (readCapped) is a file far above the cap.

@@ -56,7 +56,7 @@ export function prepareCriteria(text: string): string {
       if (!(CRITERIA_OPERATORS as readonly string[]).includes(operator)) throw refuse(`${field} has the operator ${operator}, which Zoho's search does not take`);
       if (++conditions > MAX_CONDITIONS) throw refuse(`has more than ${MAX_CONDITIONS} conditions`);
       at += whole.length;
-      const { value, end } = readValue(source, at, LIST_OPERATORS.has(operator));
+      const { value, end } = readValue(source, at, LIST_OPERATORS.has(operator), field);
       if (value.trim() === "") throw refuse(`${field} has no value`);
       out += `(${field}:${operator}:${value.trim()})`;
       at = end + 1; // past the condition's closing parenthesis
@@ -103,13 +103,17 @@ function isWrapped(text: string): boolean {
  * not balanced by a `(` inside the value and followed by the end, another `)`, or `and`/`or`.
  * Returns the value escaped for Zoho and the index of that `)`.
  */
-function readValue(source: string, start: number, list: boolean): { value: string; end: number } {
+function readValue(source: string, start: number, list: boolean, field: string): { value: string; end: number } {
   let value = "";
   let depth = 0;
+  let escapedLast = false; // the value so far ends with an escaped character
+  let joinAt = -1; // a ) followed by and/or with no ( after it: the likely end of the condition
   for (let i = start; i < source.length; i++) {
     const c = source[i]!;
+    escapedLast = false;
     if (c === "\\" && i + 1 < source.length) {
       value += c + source[i + 1];
+      escapedLast = source[i + 1] === ")";
       i++;
       continue;
     }
@@ -125,12 +129,20 @@ function readValue(source: string, start: number, list: boolean): { value: strin
         continue;
       }
       if (/^\)\s*($|\)|(and|or)\s*\()/i.test(source.slice(i))) return { value, end: i };
+      if (joinAt < 0 && /^\)\s*(and|or)\b/i.test(source.slice(i))) joinAt = i;
+      if (/^\)\s*(and|or)\s*\)/i.test(source.slice(i))) break; // "(a)and)": a join with nothing after it
       value += "\\)";
       continue;
     }
     value += c === "," && !list ? "\\," : c;
   }
-  throw new InputError("criteria: a condition has no closing )");
+  // Say what went wrong where it can be told, not only that a ) is missing.
+  if (joinAt >= 0) {
+    const join = /^\)\s*(and|or)/i.exec(source.slice(joinAt))![1]!.toLowerCase();
+    throw new InputError(`criteria: "${join}" after the condition on ${field} (its ) at position ${joinAt + 1}) is followed by no (condition); remove it or add one`);
+  }
+  if (escapedLast) throw new InputError(`criteria: the value of ${field} ends in \\), which escapes the ) meant to close the condition; a value ending in a backslash is written \\\\ before the )`);
+  throw new InputError(`criteria: the condition on ${field} has no closing )`);
 }
 
 export interface SearchQuery {
