@@ -40,6 +40,21 @@ describe("search_records", () => {
     expect(searches.find((r) => r.path.includes("/Leads/"))?.query.converted).toBe("both");
   });
 
+  it("the demo lead's conversion made an account from its Company, as Zoho's Convert Lead does: found by name, named by the contact and the lead", async () => {
+    const account = await h.call("search_records", { word: "Zylker Logistics", module_api_name: "Accounts" });
+    expect(found(account)).toEqual([["Accounts", DEMO.leadAccountId]]);
+    expect(rows(account)[0]).toMatchObject({ Account_Name: DEMO.leadAccountName });
+    // The contact's Account_Name is a lookup to it, so the search row names the account, not an empty column.
+    const contact = (await h.call("get_record", { module_api_name: "Contacts", record_id: DEMO.leadContactId })).structuredContent;
+    expect(contact).toMatchObject({ Account_Name: { name: DEMO.leadAccountName, id: DEMO.leadAccountId } });
+    expect(h.text(await h.call("search_records", { word: "Brian Dylan", module_api_name: "Contacts" }))).toContain(`${DEMO.leadContactId} | Brian Dylan | ${DEMO.leadEmail} | ${DEMO.leadPhone} | ${DEMO.leadAccountName} | Patricia Boyle`);
+    // The lead says what its conversion made: the contact and the account, no deal.
+    const lead = (await h.call("get_record", { module_api_name: "Leads", record_id: DEMO.leadId })).structuredContent;
+    expect(lead).toMatchObject({ $converted: true, $converted_detail: { contact: { id: DEMO.leadContactId }, account: { name: DEMO.leadAccountName, id: DEMO.leadAccountId }, deal: null } });
+    const contacts = await h.call("get_related_records", { module_api_name: "Accounts", record_id: DEMO.leadAccountId, related_list_api_name: "Contacts" });
+    expect((contacts.structuredContent as { records: Row[] }).records.map((r) => r.id)).toEqual([DEMO.leadContactId]);
+  });
+
   it("email, phone and criteria searches find exactly their records", async () => {
     expect(found(await h.call("search_records", { email: DEMO.leadEmail }))).toEqual(brian);
     expect(found(await h.call("search_records", { phone: "415-555-0142" }))).toEqual(brian);
