@@ -110,6 +110,40 @@ describe("search_records", () => {
     expect(prepareCriteria("Email:equals:brian@x.com")).toBe("(Email:equals:brian@x.com)");
   });
 
+  it("criteria refusals point at the character as written, with the outer parentheses or without", async () => {
+    // [criteria, the message's position, the character found there]
+    const cases: Array<[string, RegExp, string]> = [
+      ["(Email:equals:x))", /a \) without its \( at position 17\b/, ")"],
+      ["Email:equals:x))", /a \) without its \( at position 16\b/, ")"],
+      // Bare, the first condition's ) is the one without its (: not one past the end of the text.
+      ["Email:equals:x)", /a \) without its \( at position 15\b/, ")"],
+      ["Email:equals:x)and(Last_Name:equals:y)", /a \) without its \( at position 15\b/, ")"],
+      ["(Email:equals:x)and)", /"and" after the condition on Email \(its \) at position 16\)/, ")"],
+      ["Email:equals:x)and)", /"and" after the condition on Email \(its \) at position 15\)/, ")"],
+      ["((Email:equals:x)) x", /expected a condition \(Field:operator:value\), and or or at position 20\b/, "x"],
+      // Two conditions without their parentheses would be one value for Zoho: refused, pointing at the second.
+      ["(Last_Name:equals:Dylan and Email:starts_with:x)", /the value of Last_Name holds "and" and a second condition \(Email:starts_with: at position 29\)/, "E"],
+      ["Last_Name:equals:Dylan and Email:starts_with:x", /the value of Last_Name holds "and" and a second condition \(Email:starts_with: at position 28\)/, "E"],
+    ];
+    for (const [criteria, message, char] of cases) {
+      let refused = "";
+      try {
+        prepareCriteria(criteria);
+      } catch (error) {
+        refused = (error as Error).message;
+      }
+      expect(refused, criteria).toMatch(message);
+      const at = Number(/position (\d+)/.exec(refused)![1]);
+      expect(criteria[at - 1], `${criteria}: position ${at}`).toBe(char);
+    }
+    // A value that only reads "and ..." stays a value.
+    expect(prepareCriteria("Account_Name:equals:Smith and Sons")).toBe("(Account_Name:equals:Smith and Sons)");
+    // Through the tool, the same position, before any request.
+    h.crm.resetStats();
+    expect(h.text(await h.call("search_records", { criteria: "Email:equals:x)" }))).toMatch(/a \) without its \( at position 15\b/);
+    expect(h.crm.stats.crmRequests).toBe(0);
+  });
+
   it("bad input is refused before any request, naming the fields", async () => {
     h.crm.resetStats();
     const cases: Array<[Record<string, unknown>, RegExp]> = [
