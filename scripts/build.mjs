@@ -51,6 +51,28 @@ const leaveOutNotStdio = {
   },
 };
 
+/**
+ * Two things a cold start (spawn to an answered tools/list) would otherwise pay for and never use:
+ * - Ajv (and its formats), which the SDK's server imports to check elicitation answers: this server
+ *   never elicits and gives the SDK a validator that says so (src/server.ts), so the stdio bin
+ *   bundles a stand-in that throws if it were ever built. About a fifth of the bin.
+ * - node:http and node:crypto, which only the demo CRM uses: ESM output hoists every import of a
+ *   built-in to the top of the file, where it loads at every start even though the demo CRM's own
+ *   code runs only with --demo. Required instead, they load when the demo CRM is imported.
+ */
+const AJV_PROVIDER = /[\\/]@modelcontextprotocol[\\/]sdk[\\/]dist[\\/]esm[\\/]validation[\\/]ajv-provider\.js$/;
+const onlyWhatStartNeeds = {
+  name: "only-what-start-needs",
+  setup(b) {
+    b.onLoad({ filter: AJV_PROVIDER }, () => ({
+      contents: 'export class AjvJsonSchemaValidator { constructor() { throw new Error("Ajv is not in the stdio bin: give the server a jsonSchemaValidator (src/server.ts)"); } }',
+      loader: "js",
+    }));
+    b.onResolve({ filter: /^node:/ }, (args) => (/[\\/]src[\\/]demo[\\/]/.test(args.importer) ? { path: args.path, namespace: "demo-builtin" } : undefined));
+    b.onLoad({ filter: /.*/, namespace: "demo-builtin" }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: "js" }));
+  },
+};
+
 const common = {
   absWorkingDir: root,
   entryPoints: { "zoho-crm-related-mcp": "src/index.ts" },
@@ -69,13 +91,13 @@ const common = {
 
 rmSync(BUNDLE_DIR, { recursive: true, force: true });
 const results = [
-  await build({ ...common, outdir: BUNDLE_DIR, plugins: [onlyEnglishZodLocale, leaveOutNotStdio], define: { __STDIO_BIN__: "true" } }),
+  await build({ ...common, outdir: BUNDLE_DIR, plugins: [onlyEnglishZodLocale, leaveOutNotStdio, onlyWhatStartNeeds], define: { __STDIO_BIN__: "true" } }),
   await build({ ...common, outdir: FULL_DIR, chunkNames: "chunks/[name]-[hash]", splitting: true, plugins: [onlyEnglishZodLocale], define: { __STDIO_BIN__: "false" } }),
 ];
 chmodSync(BUNDLE_ENTRY, 0o755);
 const stdioInputs = Object.keys(results[0].metafile.inputs);
-const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer|ioredis)[\\/]/.test(file));
-if (leftIn.length) throw new Error(`the stdio bin bundles what only full/ needs: ${leftIn.slice(0, 3).join(", ")}`);
+const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer|ioredis|ajv|ajv-formats)[\\/]/.test(file));
+if (leftIn.length) throw new Error(`the stdio bin bundles what it never runs: ${leftIn.slice(0, 3).join(", ")}`);
 
 const outputs = results.flatMap((result) => Object.keys(result.metafile.outputs));
 const bytes = outputs.reduce((sum, file) => sum + statSync(join(root, file)).size, 0);

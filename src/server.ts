@@ -1,5 +1,6 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { jsonSchemaValidator } from "@modelcontextprotocol/sdk/validation";
 import pLimit from "p-limit";
 import { z } from "zod";
 import type { Config } from "./config.js";
@@ -24,6 +25,18 @@ export const RESULT_SIZE_META = "anthropic/maxResultSizeChars";
 
 const INSTRUCTIONS =
   "Answers what is related to a Zoho CRM record (lead, contact, account, deal...). Given a name, email or phone, find the record with search_records first; a record id or a Zoho CRM web address goes straight to get_related_overview: every related list's count and first records in one call. get_related_records reads one list in full; get_open_activities / get_closed_activities read calls, tasks and meetings; list_related_lists names a module's lists. Each printed record comes with a zohocrm://records/{module}/{id} link: read it as a resource, or with get_record.";
+
+/**
+ * The SDK checks an elicitation's answer against its schema with Ajv, which it builds in every
+ * server's constructor unless given another validator: this server never elicits, so it is given
+ * one that says so, and the stdio bin leaves Ajv out (scripts/build.mjs; a cold start to tools/list
+ * never needs it).
+ */
+const NO_ELICITATION: jsonSchemaValidator = {
+  getValidator() {
+    throw new Error("this server sends no elicitation requests: there is no answer to validate");
+  },
+};
 
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 /** `sharedCap`: ZOHO_CONCURRENCY across replicas (MCP_REDIS_URL), around this process's own cap. */
@@ -62,7 +75,7 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
   const perRequest = options.logging === "request";
   const server = new McpServer(
     { name: SERVER_NAME, version: SERVER_VERSION, title: "Zoho CRM related records" },
-    { capabilities: { logging: {} }, instructions: INSTRUCTIONS },
+    { capabilities: { logging: {} }, instructions: INSTRUCTIONS, jsonSchemaValidator: NO_ELICITATION },
   );
 
   for (const tool of TOOLS) {

@@ -40,6 +40,21 @@ describe("search_records", () => {
     expect(searches.find((r) => r.path.includes("/Leads/"))?.query.converted).toBe("both");
   });
 
+  it("the demo lead's conversion made an account from its Company, as Zoho's Convert Lead does: found by name, named by the contact and the lead", async () => {
+    const account = await h.call("search_records", { word: "Zylker Logistics", module_api_name: "Accounts" });
+    expect(found(account)).toEqual([["Accounts", DEMO.leadAccountId]]);
+    expect(rows(account)[0]).toMatchObject({ Account_Name: DEMO.leadAccountName });
+    // The contact's Account_Name is a lookup to it, so the search row names the account, not an empty column.
+    const contact = (await h.call("get_record", { module_api_name: "Contacts", record_id: DEMO.leadContactId })).structuredContent;
+    expect(contact).toMatchObject({ Account_Name: { name: DEMO.leadAccountName, id: DEMO.leadAccountId } });
+    expect(h.text(await h.call("search_records", { word: "Brian Dylan", module_api_name: "Contacts" }))).toContain(`${DEMO.leadContactId} | Brian Dylan | ${DEMO.leadEmail} | ${DEMO.leadPhone} | ${DEMO.leadAccountName} | Patricia Boyle`);
+    // The lead says what its conversion made: the contact and the account, no deal.
+    const lead = (await h.call("get_record", { module_api_name: "Leads", record_id: DEMO.leadId })).structuredContent;
+    expect(lead).toMatchObject({ $converted: true, $converted_detail: { contact: { id: DEMO.leadContactId }, account: { name: DEMO.leadAccountName, id: DEMO.leadAccountId }, deal: null } });
+    const contacts = await h.call("get_related_records", { module_api_name: "Accounts", record_id: DEMO.leadAccountId, related_list_api_name: "Contacts" });
+    expect((contacts.structuredContent as { records: Row[] }).records.map((r) => r.id)).toEqual([DEMO.leadContactId]);
+  });
+
   it("email, phone and criteria searches find exactly their records", async () => {
     expect(found(await h.call("search_records", { email: DEMO.leadEmail }))).toEqual(brian);
     expect(found(await h.call("search_records", { phone: "415-555-0142" }))).toEqual(brian);
@@ -93,6 +108,40 @@ describe("search_records", () => {
     expect(h.crm.stats.requests.find((r) => r.path.endsWith("/search"))?.query.criteria).toBe("(Company:equals:Zylker Logistics \\(US\\)\\, West)");
     expect(prepareCriteria("(Last_Name:equals:O\\(Brien\\)) or (Email:in:a@x.com,b@x.com)")).toBe("((Last_Name:equals:O\\(Brien\\))or(Email:in:a@x.com,b@x.com))");
     expect(prepareCriteria("Email:equals:brian@x.com")).toBe("(Email:equals:brian@x.com)");
+  });
+
+  it("criteria refusals point at the character as written, with the outer parentheses or without", async () => {
+    // [criteria, the message's position, the character found there]
+    const cases: Array<[string, RegExp, string]> = [
+      ["(Email:equals:x))", /a \) without its \( at position 17\b/, ")"],
+      ["Email:equals:x))", /a \) without its \( at position 16\b/, ")"],
+      // Bare, the first condition's ) is the one without its (: not one past the end of the text.
+      ["Email:equals:x)", /a \) without its \( at position 15\b/, ")"],
+      ["Email:equals:x)and(Last_Name:equals:y)", /a \) without its \( at position 15\b/, ")"],
+      ["(Email:equals:x)and)", /"and" after the condition on Email \(its \) at position 16\)/, ")"],
+      ["Email:equals:x)and)", /"and" after the condition on Email \(its \) at position 15\)/, ")"],
+      ["((Email:equals:x)) x", /expected a condition \(Field:operator:value\), and or or at position 20\b/, "x"],
+      // Two conditions without their parentheses would be one value for Zoho: refused, pointing at the second.
+      ["(Last_Name:equals:Dylan and Email:starts_with:x)", /the value of Last_Name holds "and" and a second condition \(Email:starts_with: at position 29\)/, "E"],
+      ["Last_Name:equals:Dylan and Email:starts_with:x", /the value of Last_Name holds "and" and a second condition \(Email:starts_with: at position 28\)/, "E"],
+    ];
+    for (const [criteria, message, char] of cases) {
+      let refused = "";
+      try {
+        prepareCriteria(criteria);
+      } catch (error) {
+        refused = (error as Error).message;
+      }
+      expect(refused, criteria).toMatch(message);
+      const at = Number(/position (\d+)/.exec(refused)![1]);
+      expect(criteria[at - 1], `${criteria}: position ${at}`).toBe(char);
+    }
+    // A value that only reads "and ..." stays a value.
+    expect(prepareCriteria("Account_Name:equals:Smith and Sons")).toBe("(Account_Name:equals:Smith and Sons)");
+    // Through the tool, the same position, before any request.
+    h.crm.resetStats();
+    expect(h.text(await h.call("search_records", { criteria: "Email:equals:x)" }))).toMatch(/a \) without its \( at position 15\b/);
+    expect(h.crm.stats.crmRequests).toBe(0);
   });
 
   it("bad input is refused before any request, naming the fields", async () => {

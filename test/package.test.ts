@@ -4,13 +4,13 @@ import { execFile, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { getMcpConfigForManifest } from "@anthropic-ai/mcpb/node";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEMO } from "../src/demo/seed.js";
 import { TOOLS } from "../src/tools/index.js";
 import { SERVER_VERSION } from "../src/server.js";
@@ -222,6 +222,30 @@ describe("the bin file alone", () => {
     }
     expect(bin).toContain("is not in the stdio bin: src/index.ts hands this command to full/");
   });
+});
+
+describe("a cold start (spawn to an answered tools/list)", () => {
+  it("loads neither node:http nor node:crypto (the demo CRM's) nor Ajv: initialize and tools/list never need them", async () => {
+    // Printed as the server exits: the built-ins this process loaded, as Node lists them.
+    const preload = join(tmp, "loaded-builtins.mjs");
+    writeFileSync(preload, 'process.on("exit", () => process.stderr.write(`builtins: ${JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")))}\\n`));\n');
+    const bin = join(root, pkg.bin["zoho-crm-related-mcp"]);
+    const env = { ...cleanEnv, ZOHO_CLIENT_ID: "id", ZOHO_CLIENT_SECRET: "secret", ZOHO_REFRESH_TOKEN: "refresh", ZOHO_API_DOMAIN: "http://127.0.0.1:9", ZOHO_ACCOUNTS_URL: "http://127.0.0.1:9" };
+    const transport = new StdioClientTransport({ command: process.execPath, args: ["--import", pathToFileURL(preload).href, bin], env, stderr: "pipe" });
+    let stderr = "";
+    transport.stderr?.on("data", (chunk) => (stderr += String(chunk)));
+    const client = new Client({ name: "cold-start-test", version: "1.0.0" });
+    await client.connect(transport);
+    expect((await client.listTools()).tools.map((t) => t.name)).toEqual(TOOLS.map((t) => t.name));
+    await client.close();
+    await vi.waitFor(() => expect(stderr).toContain("builtins: "), { timeout: 10_000 });
+    const loaded: string[] = JSON.parse(/builtins: (.*)/.exec(stderr)![1]!);
+    expect(loaded).toContain("NativeModule net"); // the list is real: stdio's pipes need net
+    expect(loaded).not.toContain("NativeModule http");
+    expect(loaded).not.toContain("NativeModule crypto");
+    // Ajv is left out of the bin, not only unused (its runtime modules are required by name).
+    expect(readFileSync(bin, "utf8")).not.toContain("ajv/dist/runtime");
+  }, 30_000);
 });
 
 describe("the npm tarball", () => {

@@ -33,6 +33,12 @@ export const DEMO = {
   leadPhone: "+1 415 555 0142",
   /** Contact "Brian Dylan", converted from the lead: same name, email and phone (a search finds both). */
   leadContactId: "4876876000000398145",
+  /**
+   * Account "Zylker Logistics", made from the lead's Company by the same conversion (Zoho's Convert
+   * Lead: a Contact and an Account by default, a Deal only when asked): the contact's Account_Name.
+   */
+  leadAccountId: "4876876000000391160",
+  leadAccountName: "Zylker Logistics",
   /** The contact's photo of Brian's business card, a PNG: an image attachment. */
   leadContactImageId: "4876876000001029025",
   leadNoteIds: [
@@ -174,16 +180,27 @@ function buildDemoData(): DemoData {
     First_Name: "Brian", Last_Name: "Dylan", Full_Name: "Brian Dylan", Company: "Zylker Logistics",
     Designation: "Head of Procurement", Email: DEMO.leadEmail, Phone: DEMO.leadPhone,
     Lead_Status: "Contacted", Lead_Source: "Trade Show", Industry: "Transportation", Annual_Revenue: 4_800_000,
-    // Converted into a contact (Zoho keeps the lead, marked $converted, with $converted_detail).
+    // Converted into a contact and an account, no deal (Zoho keeps the lead, marked $converted,
+    // with $converted_detail naming what the conversion made).
     $converted: true,
-    $converted_detail: { contact: { name: "Brian Dylan", id: DEMO.leadContactId }, converted_time: "2026-03-16T09:30:00+05:30", account: null, deal: null },
+    $converted_detail: {
+      contact: { name: "Brian Dylan", id: DEMO.leadContactId }, account: { name: DEMO.leadAccountName, id: DEMO.leadAccountId },
+      converted_time: "2026-03-16T09:30:00+05:30", deal: null,
+    },
   }));
   if (!brian) throw new Error("seed");
   const brianRef = ref(brian, "Full_Name");
+  // What the conversion made: the account from the lead's Company (its industry and revenue carried
+  // over), and the contact, whose Account_Name is a lookup to that account.
+  const [brianAccount] = add(record("Accounts", DEMO.leadAccountId, "2026-03-16T09:30:00+05:30", "2026-03-16T09:30:00+05:30", {
+    Account_Name: DEMO.leadAccountName, Industry: "Transportation", Annual_Revenue: 4_800_000,
+  }));
+  if (!brianAccount) throw new Error("seed");
   const [brianContact] = add(record("Contacts", DEMO.leadContactId, "2026-03-16T09:30:00+05:30", "2026-03-16T09:30:00+05:30", {
     First_Name: "Brian", Last_Name: "Dylan", Full_Name: "Brian Dylan", Title: "Head of Procurement",
-    Email: DEMO.leadEmail, Phone: DEMO.leadPhone, Account_Name: null, Lead_Source: "Trade Show",
+    Email: DEMO.leadEmail, Phone: DEMO.leadPhone, Account_Name: ref(brianAccount, "Account_Name"), Lead_Source: "Trade Show",
   }));
+  relate(brianAccount, "Contacts", [brianContact].filter(isRecord));
   const brianNotes: Array<[string, string, string, string, DemoUser]> = [
     ["Intro call", "Brian runs procurement for 14 warehouses. Interested in fleet tracking for the Q3 refresh.", "2026-01-12T11:02:44+05:30", "2026-01-12T11:02:44+05:30", patricia],
     ["Budget", "Budget approved for FY26: around $120k. Final sign-off sits with their CFO.", "2026-01-20T16:40:10+05:30", "2026-01-21T09:05:12+05:30", patricia],

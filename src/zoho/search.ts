@@ -31,6 +31,13 @@ const LIST_OPERATORS = new Set(["in", "between"]);
 const CONDITION_HEAD = /^\(\s*([A-Za-z$][\w$.]{0,100})\s*:\s*([A-Za-z_]+)\s*:/;
 
 /**
+ * A value holding `and Field:operator:` (or `or ...`): two conditions written without their
+ * parentheses, `Last_Name:equals:Dylan and Email:starts_with:b`, which Zoho would read as one
+ * last name. Refused rather than sent.
+ */
+const JOINED_CONDITION = new RegExp(`\\s(and|or)\\s+([A-Za-z$][\\w$.]{0,100}\\s*:\\s*(?:${CRITERIA_OPERATORS.join("|")})\\s*:)`, "i");
+
+/**
  * Zoho's criteria, checked and made safe to send: `(Field:operator:value)` conditions joined by
  * `and` / `or` in parentheses. At most ten conditions, each with an operator Zoho takes (refused
  * before any request, naming the field). Inside a value, `(`, `)` and `,` (other than the
@@ -40,10 +47,16 @@ const CONDITION_HEAD = /^\(\s*([A-Za-z$][\w$.]{0,100})\s*:\s*([A-Za-z_]+)\s*:/;
  */
 export function prepareCriteria(text: string): string {
   const refuse = (why: string) => new InputError(`criteria: ${why}. Zoho's form: ((Last_Name:equals:Dylan)and(Email:starts_with:brian)), at most ${MAX_CONDITIONS} conditions, operators ${CRITERIA_OPERATORS.join(", ")}`);
-  let source = text.trim();
-  if (!source) throw refuse("is empty");
-  // A bare condition (Email:equals:x) without parentheses: add them.
-  if (!source.startsWith("(")) source = `(${source})`;
+  const trimmed = text.trim();
+  if (!trimmed) throw refuse("is empty");
+  // A bare condition (Email:equals:x) without parentheses: add them. Positions in messages are
+  // counted in the text as given, so they leave out the ( added here and the spaces trimmed.
+  const bare = !trimmed.startsWith("(");
+  const source = bare ? `(${trimmed})` : trimmed;
+  const lead = text.length - text.trimStart().length - (bare ? 1 : 0);
+  const position = (index: number) => index + lead + 1;
+  // Where the ( added to a bare criteria is closed: a ) there, before the end, is the unmatched one.
+  let addedClosedAt: number | undefined;
   let out = "";
   let depth = 0;
   let conditions = 0;
@@ -55,10 +68,14 @@ export function prepareCriteria(text: string): string {
       const [whole, field, operator] = head as unknown as [string, string, string];
       if (!(CRITERIA_OPERATORS as readonly string[]).includes(operator)) throw refuse(`${field} has the operator ${operator}, which Zoho's search does not take`);
       if (++conditions > MAX_CONDITIONS) throw refuse(`has more than ${MAX_CONDITIONS} conditions`);
+      const start = at;
       at += whole.length;
-      const { value, end } = readValue(source, at, LIST_OPERATORS.has(operator), field);
+      const { value, end } = readValue(source, at, LIST_OPERATORS.has(operator), field, position);
       if (value.trim() === "") throw refuse(`${field} has no value`);
+      const joined = JOINED_CONDITION.exec(source.slice(at, end));
+      if (joined) throw refuse(`the value of ${field} holds "${joined[1]}" and a second condition (${joined[2]} at position ${position(at + joined.index + joined[0].indexOf(joined[2]!))}): put each condition in its own parentheses`);
       out += `(${field}:${operator}:${value.trim()})`;
+      if (bare && start === 0 && depth === 0) addedClosedAt = end;
       at = end + 1; // past the condition's closing parenthesis
       continue;
     }
@@ -68,14 +85,15 @@ export function prepareCriteria(text: string): string {
       out += c;
       at++;
     } else if (c === ")") {
-      if (--depth < 0) throw refuse(`has a ) without its ( at position ${at + 1}`);
+      if (--depth < 0) throw refuse(`has a ) without its ( at position ${position(bare && at === source.length - 1 && addedClosedAt !== undefined ? addedClosedAt : at)}`);
+      if (bare && depth === 0 && addedClosedAt === undefined) addedClosedAt = at;
       out += c;
       at++;
     } else if (/^\s/.test(c)) {
       at++;
     } else {
       const join = /^(and|or)\b/i.exec(rest);
-      if (!join) throw refuse(`expected a condition (Field:operator:value), and or or at position ${at + 1}`);
+      if (!join) throw refuse(`expected a condition (Field:operator:value), and or or at position ${position(at)}`);
       out += join[1]!.toLowerCase();
       at += join[0].length;
     }
@@ -103,7 +121,7 @@ function isWrapped(text: string): boolean {
  * not balanced by a `(` inside the value and followed by the end, another `)`, or `and`/`or`.
  * Returns the value escaped for Zoho and the index of that `)`.
  */
-function readValue(source: string, start: number, list: boolean, field: string): { value: string; end: number } {
+function readValue(source: string, start: number, list: boolean, field: string, position: (index: number) => number): { value: string; end: number } {
   let value = "";
   let depth = 0;
   let escapedLast = false; // the value so far ends with an escaped character
@@ -139,7 +157,7 @@ function readValue(source: string, start: number, list: boolean, field: string):
   // Say what went wrong where it can be told, not only that a ) is missing.
   if (joinAt >= 0) {
     const join = /^\)\s*(and|or)/i.exec(source.slice(joinAt))![1]!.toLowerCase();
-    throw new InputError(`criteria: "${join}" after the condition on ${field} (its ) at position ${joinAt + 1}) is followed by no (condition); remove it or add one`);
+    throw new InputError(`criteria: "${join}" after the condition on ${field} (its ) at position ${position(joinAt)}) is followed by no (condition); remove it or add one`);
   }
   if (escapedLast) throw new InputError(`criteria: the value of ${field} ends in \\), which escapes the ) meant to close the condition; a value ending in a backslash is written \\\\ before the )`);
   throw new InputError(`criteria: the condition on ${field} has no closing )`);
