@@ -33,6 +33,29 @@ describe("advice for a read that finds nothing", () => {
     expect(ok.isError, h.text(ok)).toBeFalsy();
   });
 
+  test("an attachment or email id the record does not have: said plainly, with the call that lists them, as Zoho answers it (204)", async () => {
+    const missing = "4876876000001029099";
+    const attachment = `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${missing}`;
+    h.crm.resetStats();
+    const r = await h.call("get_record", { uri: attachment });
+    expect(r.isError).toBe(true);
+    // The demo answers as Zoho's OpenAPI (attachments.json) documents: "204 No Content - Invalid attachment ID".
+    expect(h.crm.stats.requests.find((q) => q.path.endsWith(`/Attachments/${missing}`))?.status).toBe(204);
+    expect(h.text(r)).toContain(`no attachment with id ${missing} is on Deals record ${DEMO.dealId}`);
+    const listing = `get_related_records with module_api_name "Deals", record_id "${DEMO.dealId}" and related_list_api_name "Attachments" lists the record's attachments, each with its link`;
+    expect(h.text(r)).toContain(`What to do: ${listing}`);
+    expect(h.text(r)).not.toMatch(/related list is missing|list_related_lists/);
+    await expect(h.client.readResource({ uri: attachment })).rejects.toThrow(listing);
+    // The call it names lists the record's attachments.
+    const list = await h.call("get_related_records", { module_api_name: "Deals", record_id: DEMO.dealId, related_list_api_name: "Attachments" });
+    expect((list.structuredContent as { records: Array<{ id: string }> }).records.map((a) => a.id).sort()).toEqual([...DEMO.dealAttachmentIds].sort());
+
+    const email = await h.call("get_record", { uri: `zohocrm://records/Leads/${DEMO.leadId}/Emails/deadbeef00?user_id=${DEMO.userId}` });
+    expect(h.text(email)).toContain(`no email with message_id deadbeef00 is on Leads record ${DEMO.leadId} in the mailbox of user ${DEMO.userId}`);
+    expect(h.text(email)).toContain(`What to do: get_related_records with module_api_name "Leads", record_id "${DEMO.leadId}" and related_list_api_name "Emails" lists the record's emails, each with its link`);
+    expect(h.text(email)).not.toMatch(/related list is missing|list_related_lists/);
+  });
+
   test("get_record of an id under the wrong module: the record is not in that module, as the overview says", async () => {
     const r = await h.call("get_record", { module_api_name: "Accounts", record_id: DEMO.leadId });
     expect(r.isError).toBe(true);

@@ -475,7 +475,9 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
    * Zoho's View Email: the one email, `content` included. An email of another user's mailbox is
    * found only with that user's `user_id` (Zoho's view-email page: "mandatory for viewing shared
    * email id from others"); without it the demo answers as if the message were not the caller's,
-   * INVALID_DATA (the page does not show that answer: our choice).
+   * INVALID_DATA (the page does not show that answer: our choice). A message id the record does
+   * not have at all is 204, no content, which Zoho's OpenAPI email_related_records.json lists for
+   * this path.
    */
   function getEmail(module: string, recordId: string, messageId: string, q: URLSearchParams, can: Permissions, identity: DemoIdentity): Reply {
     requireScope("ZohoCRM.modules.emails.READ");
@@ -484,7 +486,7 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const email = data.emails(module, recordId).find((e) => e.message_id === messageId);
-    if (!email) throw invalidData("the message id given seems to be invalid", { message_id: messageId });
+    if (!email) return { status: 204 };
     const owner = (email.owner as { id?: string } | undefined)?.id;
     const userId = q.get("user_id");
     if (userId !== null && !/^\d+$/.test(userId)) throw invalidParam("user_id");
@@ -499,7 +501,9 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
     if (can.hiddenRecordIds.has(recordId)) throw new ZohoError(403, "NO_PERMISSION", "permission denied", { id: recordId });
     if (!data.record(module, recordId)) throw invalidData("the related id given seems to be invalid", { id: recordId });
     const file = data.file(module, recordId, attachmentId);
-    if (!file) throw invalidData("the id given seems to be invalid", { id: attachmentId });
+    // An attachment id the record does not have: "204 No Content - Invalid attachment ID" (Zoho's
+    // OpenAPI attachments.json, GET /{module}/{record_id}/Attachments/{id}).
+    if (!file) return { status: 204 };
     return { status: 200, file };
   }
 

@@ -19,7 +19,22 @@ export type SubRecord = { kind: "file"; file: ZohoFile } | { kind: "email"; emai
  */
 export async function readSubRecord(client: ZohoClient, maxAttachmentBytes: number, module: string, id: string, list: SubList, sub: string, signal?: AbortSignal, userId?: string): Promise<SubRecord> {
   if (list === "Attachments") {
-    return { kind: "file", file: await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal }) };
+    let file: ZohoFile | undefined;
+    try {
+      file = await client.getFile(crmPath({ apiName: module }, { recordId: id }, { literal: "Attachments" }, { recordId: sub }), maxAttachmentBytes, { signal });
+    } catch (error) {
+      // The default INVALID_DATA advice is about related lists; here the record or the attachment is the miss,
+      // named by its id or by its place in the path (Zoho's resource_path_index: 1 the record, 3 the attachment).
+      if (error instanceof ZohoError && error.code === "INVALID_DATA" && error.details.param_name === undefined) {
+        const { id: badId, resource_path_index: index } = error.details;
+        if (badId === id || index === 1) throw notInModule(module, id, error);
+        if (badId === sub || index === 3) throw notOnRecord(module, id, "Attachments", sub, error);
+      }
+      throw error;
+    }
+    // 204: "No Content - Invalid attachment ID" (Zoho's OpenAPI attachments.json).
+    if (!file) throw notOnRecord(module, id, "Attachments", sub);
+    return { kind: "file", file };
   }
   // user_id: "mandatory for viewing shared email id from others" (Zoho's View Email page).
   let body: Record<string, unknown> | null;
@@ -35,8 +50,26 @@ export async function readSubRecord(client: ZohoClient, maxAttachmentBytes: numb
     throw error;
   }
   const email = Array.isArray(body?.Emails) ? (body.Emails[0] as Record<string, unknown> | undefined) : undefined;
-  if (!email) throw new ZohoError({ code: "INVALID_DATA", message: `email ${sub} of ${module} record ${id} was not found`, hint: emailNotFoundHint(userId !== undefined) });
+  // No content (204, which Zoho's OpenAPI lists for View Email) or no email in the answer.
+  if (!email) throw notOnRecord(module, id, "Emails", sub, undefined, userId);
   return { kind: "email", email };
+}
+
+/**
+ * An attachment or email id the record does not have, said plainly, with the call that lists what
+ * the record has (each row with its link): not the related-list advice of a bare INVALID_DATA.
+ */
+function notOnRecord(module: string, id: string, list: SubList, sub: string, cause?: unknown, userId?: string): ZohoError {
+  const what = list === "Attachments" ? `attachment with id ${sub}` : `email with message_id ${sub}`;
+  const mailbox = userId ? ` in the mailbox of user ${userId}` : "";
+  return new ZohoError({
+    status: cause instanceof ZohoError ? cause.status : 204,
+    code: "NOT_FOUND",
+    message: `no ${what} is on ${module} record ${id}${mailbox}`,
+    details: { module_api_name: module, record_id: id, [list === "Attachments" ? "attachment_id" : "message_id"]: sub },
+    hint: `get_related_records with module_api_name "${module}", record_id "${id}" and related_list_api_name "${list}" lists the record's ${list === "Attachments" ? "attachments" : "emails"}, each with its link${list === "Emails" ? " (a colleague's email's link ends in ?user_id= its owner)" : ""}.`,
+    cause,
+  });
 }
 
 /** Zoho's message ids are long hex strings; anything path-safe of that kind is let through. */

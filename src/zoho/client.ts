@@ -222,10 +222,13 @@ export class ZohoClient {
    * GET a file under /crm/v7 (an attachment): its bytes and its content type (Zoho's, or the file
    * name's when Zoho's only says "download", attachments.ts), refused with
    * FILE_TOO_LARGE above `maxBytes` (checked on Content-Length before the body is used, and on the
-   * bytes). A JSON answer in Zoho's error form is Zoho's error, whatever the status.
+   * bytes). A JSON answer in Zoho's error form is Zoho's error, whatever the status. Undefined
+   * when Zoho answers 204, no content.
    */
-  async getFile(path: string, maxBytes: number, options: RequestOptions = {}): Promise<ZohoFile> {
-    const file = this.send(path, options, async (response, url) => {
+  async getFile(path: string, maxBytes: number, options: RequestOptions = {}): Promise<ZohoFile | undefined> {
+    const file = this.send(path, options, async (response, url): Promise<ZohoFile | undefined> => {
+      // No content: Zoho's answer for an attachment id the record does not have (undefined here).
+      if (response.status === 204) return undefined;
       const contentType = response.headers.get("content-type") ?? "application/octet-stream";
       const disposition = response.headers.get("content-disposition") ?? "";
       const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
