@@ -163,6 +163,7 @@ async function main(): Promise<void> {
       // metadata fetches (review finding 11). MCP_ALLOWED_HOSTS adds other names.
       if (signInSettings.publicUrl) http.allowedHosts = [...(http.allowedHosts ?? []), new URL(signInSettings.publicUrl).host.toLowerCase()];
     }
+    if (shared) http.redis = shared;
     const server = await startHttpServer(deps, http);
     stop = () => server.close();
     // The one line scripts and tests wait for: printed once, only when connections are accepted.

@@ -12,7 +12,7 @@ import { registerSubRecordResource } from "./resources/sub-record.js";
 import { NO_SCHEMA_KEYWORD, OPEN } from "./tools/schemas.js";
 import { TOOLS } from "./tools/index.js";
 import { READ_ONLY, type ToolDeps } from "./tools/types.js";
-import { ZohoClient, withSharedCap, type SharedCap } from "./zoho/client.js";
+import { ZohoClient, capOf, withSharedCap, type SharedCap } from "./zoho/client.js";
 import { moduleNameCompleter } from "./zoho/modules.js";
 import { InputError, ZohoError, deadlineExceeded } from "./zoho/errors.js";
 import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "./zoho/metadata.js";
@@ -41,7 +41,7 @@ const NO_ELICITATION: jsonSchemaValidator = {
 /** The Zoho side of a server: one client (one token cache, one concurrency cap) per process. */
 /** `sharedCap`: ZOHO_CONCURRENCY across replicas (MCP_REDIS_URL), around this process's own cap. */
 export function createDeps(config: Config, logger = new Logger(), sharedCap?: SharedCap): ToolDeps {
-  const client = new ZohoClient(config, logger, sharedCap ? { limit: withSharedCap(pLimit(config.concurrency), sharedCap) } : undefined);
+  const client = new ZohoClient(config, logger, sharedCap ? { limit: withSharedCap(capOf(pLimit(config.concurrency)), sharedCap) } : undefined);
   return { config, client, catalog: new RelatedListCatalog(client), fieldCatalog: new FieldCatalog(client), modules: new ModuleCatalog(client), logger };
 }
 

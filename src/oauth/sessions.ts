@@ -1,8 +1,8 @@
-import pLimit, { type LimitFunction } from "p-limit";
+import pLimit from "p-limit";
 import type { Config } from "../config.js";
 import { registerSecret, rememberAccessTokens, type Logger } from "../log.js";
 import type { ToolDeps } from "../tools/types.js";
-import { ZohoClient, withSharedCap, type SharedCap, type TokenSource } from "../zoho/client.js";
+import { ZohoClient, capOf, withSharedCap, type Cap, type SharedCap, type TokenSource } from "../zoho/client.js";
 import { ZohoError } from "../zoho/errors.js";
 import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "../zoho/metadata.js";
 import type { VerifiedSignIn } from "./provider.js";
@@ -88,7 +88,7 @@ const MAX_SESSIONS = 1000;
  */
 export class UserSessions {
   private readonly sessions = new Map<string, Session>();
-  private readonly processLimit: LimitFunction;
+  private readonly processLimit: Cap;
   readonly perUser: number;
 
   constructor(
@@ -96,7 +96,7 @@ export class UserSessions {
     private readonly logger: Logger,
     private readonly sharedCap?: SharedCap,
   ) {
-    this.processLimit = pLimit(config.concurrency);
+    this.processLimit = capOf(pLimit(config.concurrency));
     // Every session's live token stays redacted, and the one before it (a refresh overlaps).
     rememberAccessTokens(2 * MAX_SESSIONS);
     this.perUser = Math.max(1, Math.ceil(config.concurrency / 2));
@@ -131,9 +131,9 @@ export class UserSessions {
     const tokens = new UserTokens(signIn.zohoAccessToken, signIn.zohoExpiresAt);
     // The user's own API base (their data center), fixed for the sign-in.
     const config: Config = { ...this.config, apiDomain: signIn.api, apiDomainPinned: true };
-    const userLimit = pLimit(this.perUser);
+    const userLimit = capOf(pLimit(this.perUser));
     const shared = withSharedCap(this.processLimit, this.sharedCap, { key: signIn.sid, perUser: this.perUser });
-    const limit = ((fn: () => Promise<unknown>) => userLimit(() => shared(fn))) as LimitFunction;
+    const limit: Cap = (work, signal) => userLimit(() => shared(work, signal), signal);
     const client = new ZohoClient(config, this.logger, { tokens, limit, concurrency: this.perUser });
     const deps: ToolDeps = {
       config,

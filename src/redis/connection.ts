@@ -73,6 +73,16 @@ export class SharedRedis {
     return this.client.status === "ready" && !this.wrongDatabase;
   }
 
+  /**
+   * For /healthz, from what this replica already knows (no round trip): "unavailable" while there
+   * is no usable connection (everything that needs Redis answers 503), "failing" while the outage
+   * logged as commands failing lasts (only what needs them answers 503), else "ok".
+   */
+  get health(): RedisHealth {
+    if (!this.ready) return "unavailable";
+    return this.standing === "failing" ? "failing" : "ok";
+  }
+
   /** Runs one Redis operation, or throws SharedStateUnavailable without trying while down. */
   async run<T>(operation: (client: Redis) => Promise<T>): Promise<T> {
     if (!this.ready) throw new SharedStateUnavailable(this.lastReason);
@@ -162,6 +172,8 @@ export class SharedRedis {
     check();
   }
 }
+
+export type RedisHealth = "ok" | "failing" | "unavailable";
 
 /**
  * How long Redis must go without a failure before an outage is logged as over: long enough that a

@@ -1,7 +1,7 @@
 import type { Store } from "express-rate-limit";
 import type { Logger } from "../log.js";
 import type { SignInLedger } from "../oauth/ledger.js";
-import { SharedRedis } from "./connection.js";
+import { SharedRedis, type RedisHealth } from "./connection.js";
 import { RedisLedger } from "./ledger.js";
 import { redisRateLimitStore } from "./rate-limit.js";
 import { RedisSemaphore } from "./semaphore.js";
@@ -15,6 +15,8 @@ import type { RedisSettings } from "./settings.js";
 export interface SharedState {
   readonly display: string;
   readonly ready: boolean;
+  /** What /healthz says of Redis (connection.ts). */
+  readonly health: RedisHealth;
   ledger(refreshTtlMs: number, graceMs?: number): SignInLedger;
   /** ZOHO_CONCURRENCY across the replicas; `perUser` the share one user may hold. */
   concurrency: RedisSemaphore;
@@ -31,6 +33,9 @@ export async function openSharedState(settings: RedisSettings, logger: Logger, o
     display: settings.display,
     get ready() {
       return redis.ready;
+    },
+    get health() {
+      return redis.health;
     },
     ledger: (refreshTtlMs, graceMs) => new RedisLedger(redis, refreshTtlMs, graceMs),
     concurrency,

@@ -127,9 +127,11 @@ export class RedisSemaphore {
 
   /**
    * Runs `work` holding one slot of the organization's `limit` and one of `user`'s `perUser`. With
-   * no user, the organization's limit is the only one.
+   * no user, the organization's limit is the only one. Once `signal` aborts, a caller still waiting
+   * stops asking Redis and leaves without a slot (a lease granted as it aborted goes straight back).
    */
-  async run<T>(user: string | undefined, perUser: number, work: () => Promise<T>): Promise<T> {
+  async run<T>(user: string | undefined, perUser: number, work: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    signal?.throwIfAborted();
     const userKey = user === undefined ? ORG_KEY : `${ORG_KEY}:${user}`;
     const share = user === undefined ? this.limit : perUser;
     let lease = this.idle.get(userKey)?.pop();
@@ -142,7 +144,7 @@ export class RedisSemaphore {
       if (yieldMs > 0) await new Promise((resolve) => setTimeout(resolve, yieldMs));
       lease = { id: randomBytes(9).toString("base64url"), keys: [ORG_KEY, userKey], share, renewedAt: Date.now() };
       try {
-        await this.acquire(lease);
+        await this.acquire(lease, signal);
       } catch (error) {
         // No slot can be counted: no request to Zoho (whose limit is the organization's), and no retry by ky.
         if (!(error instanceof SharedStateUnavailable)) throw error;
@@ -169,16 +171,20 @@ export class RedisSemaphore {
     }
   }
 
-  private async acquire(lease: Lease): Promise<void> {
+  private async acquire(lease: Lease, signal: AbortSignal | undefined): Promise<void> {
     let pause = POLL_MIN_MS;
     for (;;) {
-      // Listening before asking: a release between a refusal and the wait still wakes us.
+      // Listening before asking: a release between a refusal and the wait still wakes us (and so does an abort).
       let woken!: () => void;
       const wake = new Promise<void>((resolve) => (woken = resolve));
       this.waiters.add(woken);
+      signal?.addEventListener("abort", woken, { once: true });
       let refused = false;
       try {
-        if ((await this.redis.script<number>(ACQUIRE, [...lease.keys, CHANNEL], [lease.id, this.limit, lease.share, this.leaseMs])) === 1) return;
+        const granted = (await this.redis.script<number>(ACQUIRE, [...lease.keys, CHANNEL], [lease.id, this.limit, lease.share, this.leaseMs])) === 1;
+        if (granted && signal?.aborted) this.release(lease);
+        signal?.throwIfAborted();
+        if (granted) return;
         // Refused: this replica's own idle slots go first.
         refused = true;
         this.refused++;
@@ -186,8 +192,10 @@ export class RedisSemaphore {
         const timer = setTimeout(woken, pause + Math.random() * pause);
         await wake;
         clearTimeout(timer);
+        signal?.throwIfAborted();
       } finally {
         this.waiters.delete(woken);
+        signal?.removeEventListener("abort", woken);
         if (refused) this.refused--;
       }
       pause = Math.min(pause * 2, POLL_MAX_MS);

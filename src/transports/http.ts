@@ -35,6 +35,8 @@ export interface HttpOptions {
   maxBodyBytes?: number;
   /** Per-user sign-in (--oauth, src/oauth/http.ts): answers its own paths and checks /mcp's bearer. */
   signIn?: SignInHook;
+  /** MCP_REDIS_URL's shared state: /healthz says how Redis stands, as this replica last found it. */
+  redis?: { readonly health: "ok" | "failing" | "unavailable" };
 }
 
 /** What the transport needs from per-user sign-in; kept small so the two stay apart. */
@@ -136,6 +138,55 @@ const TOKEN_MODE = "this server expects Authorization: Bearer <token>, the MCP_H
 /** Where an OAuth client registers, signs in and gets tokens when no metadata names other paths. */
 const OAUTH_PATHS = new Set(["/register", "/authorize", "/token", "/revoke"]);
 
+/**
+ * The requests this replica is answering, by caller and JSON-RPC id. Stateless, a client's
+ * notifications/cancelled comes in a POST of its own (the SDK client keeps the call's stream open
+ * and sends one when its AbortSignal aborts): this is where it finds the call it names. A caller is
+ * its Authorization header (the MCP_HTTP_TOKEN, or a sign-in's own access token) and its address;
+ * ids are only unique per client, so when two calls of one caller share the id, neither is
+ * cancelled: ignoring a cancellation is allowed (the call's answer is dropped by the client), ending
+ * someone else's call is not. A cancellation that reaches another replica finds nothing; a
+ * disconnect always ends the call.
+ */
+class InFlightCalls {
+  private readonly calls = new Map<string, Set<() => void>>();
+
+  add(caller: string, id: unknown, cancel: () => void): void {
+    const key = this.key(caller, id);
+    this.calls.set(key, (this.calls.get(key) ?? new Set()).add(cancel));
+  }
+
+  delete(caller: string, id: unknown, cancel: () => void): void {
+    const key = this.key(caller, id);
+    const set = this.calls.get(key);
+    set?.delete(cancel);
+    if (set?.size === 0) this.calls.delete(key);
+  }
+
+  cancel(caller: string, id: unknown): void {
+    const set = this.calls.get(this.key(caller, id));
+    if (set?.size === 1) for (const cancel of set) cancel();
+  }
+
+  private key(caller: string, id: unknown): string {
+    return `${caller} ${JSON.stringify(id)}`;
+  }
+}
+
+function callerOf(req: IncomingMessage): string {
+  return `${sha256(req.headers.authorization ?? "").toString("base64")} ${req.socket.remoteAddress ?? ""}`;
+}
+
+function isRequest(m: unknown): m is { id: string | number } {
+  const message = m as { id?: unknown; method?: unknown } | null;
+  return typeof message?.method === "string" && (typeof message.id === "string" || typeof message.id === "number");
+}
+
+function isCancellation(m: unknown): m is { params: { requestId: string | number } } {
+  const message = m as { method?: unknown; id?: unknown; params?: { requestId?: unknown } } | null;
+  return message?.method === "notifications/cancelled" && message.id === undefined && message.params?.requestId !== undefined;
+}
+
 export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Promise<HttpServerHandle> {
   const maxBodyBytes = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const expectedToken = options.token ? sha256(options.token) : undefined;
@@ -145,6 +196,7 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
   const loopbackBind = isLoopback(options.host);
   let inFlight = 0;
   let draining = false;
+  const inFlightCalls = new InFlightCalls();
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // DNS rebinding: a page on evil.example resolving to 127.0.0.1 still sends its own Host and Origin.
@@ -185,7 +237,18 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     // call's logging notifications travel on its own response stream.
     const server = buildServer(requestDeps, { logging: "request" });
     const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: maxBodyBytes });
-    res.once("close", () => void server.close().catch(() => undefined));
+    // Closing the server aborts its calls (extra.signal), and with them their Zoho requests: when
+    // the client goes away (disconnect) or cancels (below), and after the answer.
+    const close = () => void server.close().catch(() => undefined);
+    const caller = callerOf(req);
+    const messages = Array.isArray(body.json) ? body.json : [body.json];
+    for (const m of messages) if (isCancellation(m)) inFlightCalls.cancel(caller, m.params.requestId);
+    const ids = messages.filter(isRequest).map((m) => m.id);
+    for (const id of ids) inFlightCalls.add(caller, id, close);
+    res.once("close", () => {
+      for (const id of ids) inFlightCalls.delete(caller, id, close);
+      close();
+    });
     await server.connect(transport);
     await transport.handleRequest(req, res, body.json);
   }
@@ -194,9 +257,13 @@ export async function startHttpServer(deps: ToolDeps, options: HttpOptions): Pro
     const path = new URL(req.url ?? "/", "http://localhost").pathname;
     if (path === "/healthz") {
       // Unauthenticated on purpose (load balancers probe it); it says nothing about the CRM.
-      // 503 while draining takes this replica out of rotation before it stops.
-      res.writeHead(draining ? 503 : 200, { "content-type": "application/json" });
-      return void res.end(JSON.stringify({ status: draining ? "draining" : "ok", name: SERVER_NAME, version: SERVER_VERSION }));
+      // 503 while draining takes this replica out of rotation before it stops. A Redis outage
+      // keeps it 200: this replica is alive and answers 503 with Retry-After itself (so does every
+      // other replica on that Redis), which tells a client more than a proxy's 502 with no replica
+      // left; the body says how Redis stands, for monitoring (never its address).
+      const redis = options.redis ? { redis: options.redis.health } : {};
+      res.writeHead(draining ? 503 : 200, { "content-type": "application/json", "cache-control": "no-store" });
+      return void res.end(JSON.stringify({ status: draining ? "draining" : "ok", name: SERVER_NAME, version: SERVER_VERSION, ...redis }));
     }
     if (options.signIn?.owns(path)) {
       if (allowedHosts && !allowedHosts.has((req.headers.host ?? "").toLowerCase())) return refuse(res, 403, "Forbidden: Host header not allowed (see MCP_ALLOWED_HOSTS)");

@@ -66,30 +66,56 @@ export interface TokenSource {
 }
 
 /**
+ * A concurrency cap: runs `work` once it holds a slot. Work whose `signal` aborts while it waits is
+ * never run, and its caller leaves the queue at once: a cancelled call takes no slot that others
+ * (or, with MCP_REDIS_URL, other replicas) wait for.
+ */
+export type Cap = <T>(work: () => Promise<T>, signal?: AbortSignal) => Promise<T>;
+
+/** A p-limit as a Cap: p-limit cannot drop one queued item, so an abandoned one is skipped when its turn comes. */
+export function capOf(limit: LimitFunction): Cap {
+  return <T>(work: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+    if (!signal) return limit(work);
+    return new Promise<T>((resolve, reject) => {
+      const leave = () => reject(signal.reason);
+      if (signal.aborted) return leave();
+      signal.addEventListener("abort", leave, { once: true });
+      limit(() => {
+        signal.removeEventListener("abort", leave);
+        return signal.aborted ? Promise.reject(signal.reason) : work();
+      }).then(resolve, reject);
+    });
+  };
+}
+
+/**
  * Per-user clients (sign-in mode) share the process's cap and get their own share of it; with
  * MCP_REDIS_URL the cap is the organization's, across replicas (src/redis/semaphore.ts).
  */
 export interface ClientParts {
   tokens?: TokenSource;
   /** Wraps each attempt: the cap (process-wide, or across replicas), and the user's fair share of it. */
-  limit?: LimitFunction;
+  limit?: Cap;
   /** How many requests this client may have in flight (its share of ZOHO_CONCURRENCY). */
   concurrency?: number;
 }
 
 /** A concurrency cap shared by several processes (MCP_REDIS_URL: src/redis/semaphore.ts). */
 export interface SharedCap {
-  /** Runs `work` holding a slot of the shared cap, and one of `user`'s `perUser` when a user is named. */
-  run<T>(user: string | undefined, perUser: number, work: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `work` holding a slot of the shared cap, and one of `user`'s `perUser` when a user is
+   * named; gives up waiting (and takes no slot) once `signal` aborts.
+   */
+  run<T>(user: string | undefined, perUser: number, work: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 /**
  * This process's cap (`local`) around a slot of the shared one: a process never asks the shared
  * cap for more slots than it can use, and its own queue keeps its callers in order.
  */
-export function withSharedCap(local: LimitFunction, shared: SharedCap | undefined, user?: { key: string; perUser: number }): LimitFunction {
+export function withSharedCap(local: Cap, shared: SharedCap | undefined, user?: { key: string; perUser: number }): Cap {
   if (!shared) return local;
-  return ((fn: () => Promise<unknown>) => local(() => shared.run(user?.key, user?.perUser ?? 0, fn))) as LimitFunction;
+  return (work, signal) => local(() => shared.run(user?.key, user?.perUser ?? 0, work, signal), signal);
 }
 
 /**
@@ -100,7 +126,7 @@ export function withSharedCap(local: LimitFunction, shared: SharedCap | undefine
 export class ZohoClient {
   readonly tokens: TokenSource;
   private http: Promise<KyInstance> | undefined;
-  private readonly limit: LimitFunction;
+  private readonly limit: Cap;
   private readonly logger: Logger;
 
   /** Most requests in flight at once (ZOHO_CONCURRENCY): a walk starts no more pages than this together. */
@@ -111,7 +137,7 @@ export class ZohoClient {
   constructor(private readonly config: Config, logger: Logger, private readonly parts?: ClientParts) {
     this.logger = logger;
     this.tokens = parts?.tokens ?? new TokenManager(config, logger);
-    this.limit = parts?.limit ?? pLimit(config.concurrency);
+    this.limit = parts?.limit ?? capOf(pLimit(config.concurrency));
   }
 
   /** The one ky instance, created with the first request (see ky.ts). */
@@ -128,7 +154,8 @@ export class ZohoClient {
       timeout: false,
       // The cap wraps each attempt, body included, so a retry's backoff holds no slot and a slow
       // body download still counts as in flight (which is what Zoho's concurrency limit counts).
-      fetch: (input, init) => this.limit(() => attemptFetch(config.timeoutMs, responseMaxBytes(config), input as Request, init)),
+      // The request's signal carries the call's cancellation: a cancelled attempt still queued never starts.
+      fetch: (input, init) => this.limit(() => attemptFetch(config.timeoutMs, responseMaxBytes(config), input as Request, init), (input as Request).signal),
       throwHttpErrors: (status) => status !== 304,
       retry: {
         limit: 2,
