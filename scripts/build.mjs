@@ -56,6 +56,9 @@ const leaveOutNotStdio = {
  * - Ajv (and its formats), which the SDK's server imports to check elicitation answers: this server
  *   never elicits and gives the SDK a validator that says so (src/server.ts), so the stdio bin
  *   bundles a stand-in that throws if it were ever built. About a fifth of the bin.
+ * - zod 3 and zod-to-json-schema, which the SDK keeps for servers that hand it zod 3 schemas: every
+ *   schema here is zod 4 (the SDK converts those with zod's own toJSONSchema), so the bin bundles
+ *   stand-ins that throw if ever called. About a seventh of the bin, evaluated at every start.
  * - node:http and node:crypto, which only the demo CRM uses: ESM output hoists every import of a
  *   built-in to the top of the file, where it loads at every start even though the demo CRM's own
  *   code runs only with --demo. Required instead, they load when the demo CRM is imported.
@@ -66,6 +69,14 @@ const onlyWhatStartNeeds = {
   setup(b) {
     b.onLoad({ filter: AJV_PROVIDER }, () => ({
       contents: 'export class AjvJsonSchemaValidator { constructor() { throw new Error("Ajv is not in the stdio bin: give the server a jsonSchemaValidator (src/server.ts)"); } }',
+      loader: "js",
+    }));
+    b.onLoad({ filter: /[\\/]zod[\\/]v3[\\/]index\.js$/ }, () => ({
+      contents: 'export function object() { throw new Error("zod 3 is not in the stdio bin: its schemas are zod 4"); }',
+      loader: "js",
+    }));
+    b.onLoad({ filter: /[\\/]zod-to-json-schema[\\/]dist[\\/]esm[\\/]index\.js$/ }, () => ({
+      contents: 'export function zodToJsonSchema() { throw new Error("zod-to-json-schema (zod 3) is not in the stdio bin: its schemas are zod 4"); }',
       loader: "js",
     }));
     b.onResolve({ filter: /^node:/ }, (args) => (/[\\/]src[\\/]demo[\\/]/.test(args.importer) ? { path: args.path, namespace: "demo-builtin" } : undefined));
@@ -96,7 +107,7 @@ const results = [
 ];
 chmodSync(BUNDLE_ENTRY, 0o755);
 const stdioInputs = Object.keys(results[0].metafile.inputs);
-const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer|ioredis|ajv|ajv-formats)[\\/]/.test(file));
+const leftIn = stdioInputs.filter((file) => /[\\/](express|@inquirer|ioredis|ajv|ajv-formats)[\\/]|[\\/]zod[\\/]v3[\\/](?!index\.js$)|[\\/]zod-to-json-schema[\\/]dist[\\/]esm[\\/](?!index\.js$)/.test(file));
 if (leftIn.length) throw new Error(`the stdio bin bundles what it never runs: ${leftIn.slice(0, 3).join(", ")}`);
 
 const outputs = results.flatMap((result) => Object.keys(result.metafile.outputs));

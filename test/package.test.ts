@@ -225,7 +225,7 @@ describe("the bin file alone", () => {
 });
 
 describe("a cold start (spawn to an answered tools/list)", () => {
-  it("loads neither node:http nor node:crypto (the demo CRM's) nor Ajv: initialize and tools/list never need them", async () => {
+  it("loads neither node:http nor node:crypto (the demo CRM's) nor Ajv nor zod 3: initialize and tools/list never need them", async () => {
     // Printed as the server exits: the built-ins this process loaded, as Node lists them.
     const preload = join(tmp, "loaded-builtins.mjs");
     writeFileSync(preload, 'process.on("exit", () => process.stderr.write(`builtins: ${JSON.stringify(process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")))}\\n`));\n');
@@ -244,7 +244,10 @@ describe("a cold start (spawn to an answered tools/list)", () => {
     expect(loaded).not.toContain("NativeModule http");
     expect(loaded).not.toContain("NativeModule crypto");
     // Ajv is left out of the bin, not only unused (its runtime modules are required by name).
-    expect(readFileSync(bin, "utf8")).not.toContain("ajv/dist/runtime");
+    const source = readFileSync(bin, "utf8");
+    expect(source).not.toContain("ajv/dist/runtime");
+    // zod 3 and zod-to-json-schema, kept by the SDK for zod 3 schemas, likewise ("ZodEffects" is a zod 3 type name).
+    expect(source).not.toContain('"ZodEffects"');
   }, 30_000);
 });
 
