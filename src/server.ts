@@ -15,7 +15,7 @@ import { READ_ONLY, type ToolDeps } from "./tools/types.js";
 import { ZohoClient, capOf, withSharedCap, type SharedCap } from "./zoho/client.js";
 import { moduleNameCompleter } from "./zoho/modules.js";
 import { InputError, ZohoError, deadlineExceeded } from "./zoho/errors.js";
-import { FieldCatalog, ModuleCatalog, RelatedListCatalog } from "./zoho/metadata.js";
+import { FieldCatalog, ModuleCatalog, RelatedListCatalog, duringCall } from "./zoho/metadata.js";
 
 export const SERVER_NAME = "zoho-crm-related-mcp";
 export const SERVER_VERSION = "0.1.0";
@@ -103,7 +103,7 @@ export function buildServer(deps: ToolDeps, options: { logging?: "session" | "re
           const signal = AbortSignal.any([extra.signal, AbortSignal.timeout(deps.config.callTimeoutMs)]);
           // Racing the signal also ends the call while it waits on something shared that is not
           // tied to it (a metadata request other calls wait for too).
-          const run = () => untilAborted(tool.handler(args as never, { ...extra, signal }, deps), signal, deps.config.callTimeoutMs);
+          const run = () => untilAborted(duringCall(signal, () => tool.handler(args as never, { ...extra, signal }, deps)), signal, deps.config.callTimeoutMs);
           if (!perRequest) return await run();
           const notify = (level: Level, data: string) =>
             void extra.sendNotification({ method: "notifications/message", params: { level, logger: SERVER_NAME, data } }).catch(() => undefined);

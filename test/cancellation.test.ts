@@ -167,6 +167,63 @@ describe("a cancelled call stops its Zoho requests and frees its slot at once", 
   });
 });
 
+describe("metadata a cancelled call was waiting for", () => {
+  /** A server of its own, with cold metadata caches, on the same demo CRM. */
+  async function coldClient(): Promise<Client> {
+    const client = new Client({ name: "cold-client", version: "1.0.0" });
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await Promise.all([buildServer(createDeps(h.config, logger)).connect(serverSide), client.connect(clientSide)]);
+    return client;
+  }
+  const OVERVIEW = { module_api_name: "Leads", record_id: DEMO.leadId };
+
+  it("an overview cancelled while it reads the lists' metadata asks for no more of it", async () => {
+    const client = await coldClient();
+    h.crm.faults.latencyMs = LATENCY;
+    h.crm.resetStats();
+    try {
+      const controller = new AbortController();
+      const call = client.callTool({ name: "get_related_overview", arguments: OVERVIEW }, undefined, { signal: controller.signal });
+      // The first metadata answer is in (the related lists): the lists' field metadata is queued behind the cap of 1.
+      await vi.waitFor(() => expect(h.crm.stats.requests.some((r) => r.endedAt > 0)).toBe(true), { timeout: 5000, interval: 5 });
+      const abortedAt = Date.now();
+      controller.abort();
+      await expect(call).rejects.toThrow(/abort/i);
+      await vi.waitFor(() => expect(h.crm.stats.inFlight).toBe(0), { timeout: LATENCY, interval: 5 });
+      await sleep(3 * LATENCY);
+      const late = h.crm.stats.requests.filter((r) => r.startedAt > abortedAt + LATENCY / 4);
+      console.info(`overview cancelled after the first metadata answer: ${h.crm.stats.requests.length} requests in all, ${late.length} started after`);
+      expect(late.map((r) => r.path)).toEqual([]);
+    } finally {
+      h.crm.faults.latencyMs = 0;
+      await client.close();
+    }
+  });
+
+  it("a metadata request two calls wait for goes on when only one of them is cancelled", async () => {
+    const client = await coldClient();
+    h.crm.faults.latencyMs = 50;
+    h.crm.resetStats();
+    try {
+      const controller = new AbortController();
+      const args = { module_api_name: "Leads", record_id: DEMO.leadId, related_list_api_name: "Notes" };
+      const cancelled = client.callTool({ name: "get_related_records", arguments: args }, undefined, { signal: controller.signal });
+      const other = client.callTool({ name: "get_related_records", arguments: args }) as Promise<CallToolResult>;
+      await vi.waitFor(() => expect(h.crm.stats.requests.length).toBeGreaterThan(0), { interval: 5 });
+      controller.abort();
+      await expect(cancelled).rejects.toThrow(/abort/i);
+      const result = await other;
+      expect(result.isError).toBeFalsy();
+      expect((result.structuredContent as { count: number }).count).toBe(DEMO.leadNoteIds.length);
+      // Asked once for both: the shared request was not cut off and asked again.
+      expect(h.crm.stats.requests.filter((r) => r.path.endsWith("/settings/related_lists"))).toHaveLength(1);
+    } finally {
+      h.crm.faults.latencyMs = 0;
+      await client.close();
+    }
+  });
+});
+
 describe("over HTTP, a cancellation names its call by caller and id", () => {
   it("two clients on one token with the same request id: a cancellation of that id ends neither (it is ignored, not guessed)", async () => {
     h.crm.faults.latencyMs = 20;

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { crmPath, type ZohoClient } from "./client.js";
 import { ZohoError } from "./errors.js";
 
@@ -38,20 +39,62 @@ const REFUSAL_TTL_MS = 60_000;
  */
 export const METADATA_CACHE_ENTRIES = 256;
 
+/** The AbortSignal of the tool call whose work is running (see duringCall). */
+const callSignal = new AsyncLocalStorage<AbortSignal>();
+
+/**
+ * Runs a tool call's work with its AbortSignal in reach of the metadata it shares with other
+ * calls: a metadata request that every call waiting for it has given up on is aborted (and, still
+ * queued behind the concurrency cap, never sent). Ambient, like the logger's per-call sink, so the
+ * many places that read metadata need not carry the signal; their Zoho requests of their own take
+ * it explicitly.
+ */
+export function duringCall<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  return callSignal.run(signal, work);
+}
+
+interface Entry<T> {
+  expires: number;
+  value: Promise<T>;
+  /** Aborts the request; undefined once it has settled. */
+  controller: AbortController | undefined;
+  /** Calls waiting for it that may still give up; Infinity once one waits that cannot (no signal). */
+  waiting: number;
+  /** Removes the listeners on the waiting calls' signals. */
+  forget: Array<() => void>;
+}
+
 /**
  * Per-key cache of metadata answers, bounded (LRU, METADATA_CACHE_ENTRIES). Concurrent askers share one request (the promise is stored
- * before it settles). A refusal is remembered for a minute, so a server without the metadata scope
+ * before it settles); it is aborted and forgotten when every one of them was cancelled. A refusal is remembered for a minute, so a server without the metadata scope
  * does not pay a failing request on every call; any other failure (timeout, 5xx) is forgotten at
  * once and the next caller asks again.
  */
 class MetadataCache<T> {
-  private readonly entries = new Map<string, { expires: number; value: Promise<T> }>();
+  private readonly entries = new Map<string, Entry<T>>();
   requests = 0;
 
   constructor(
-    private readonly load: (key: string) => Promise<T>,
+    private readonly load: (key: string, signal: AbortSignal) => Promise<T>,
     private readonly maxEntries = METADATA_CACHE_ENTRIES,
   ) {}
+
+  /** The asking call waits for `entry` too: when it was the last one waiting and gives up, so does the request. */
+  private wait(key: string, entry: Entry<T>): void {
+    if (!entry.controller) return;
+    const signal = callSignal.getStore();
+    if (!signal) return void (entry.waiting = Infinity);
+    if (signal.aborted) return; // it no longer waits
+    entry.waiting++;
+    const leave = () => {
+      if (--entry.waiting > 0 || !entry.controller) return;
+      // Gone from the cache now, not when the rejection arrives: a call asking meanwhile starts afresh.
+      if (this.entries.get(key) === entry) this.entries.delete(key);
+      entry.controller.abort(signal.reason);
+    };
+    signal.addEventListener("abort", leave, { once: true });
+    entry.forget.push(() => signal.removeEventListener("abort", leave));
+  }
 
   /** Entries held now (at most maxEntries). */
   get size(): number {
@@ -64,14 +107,25 @@ class MetadataCache<T> {
       // Most recently used goes last: a Map iterates in insertion order, so the first key is the LRU one.
       this.entries.delete(key);
       this.entries.set(key, hit);
+      this.wait(key, hit);
       return hit.value;
     }
+    // A cancelled call's work may run on a little (until it next awaits its own signal): it starts no request.
+    const asking = callSignal.getStore();
+    if (asking?.aborted) return Promise.reject(asking.reason);
     this.requests++;
-    // Not tied to one caller's AbortSignal: the answer is shared with every later caller.
-    const entry = { expires: Date.now() + TTL_MS, value: this.load(key) };
+    // Tied to no one caller's AbortSignal: the answer is shared with every later caller (see wait).
+    const controller = new AbortController();
+    const entry: Entry<T> = { expires: Date.now() + TTL_MS, value: this.load(key, controller.signal), controller, waiting: 0, forget: [] };
+    this.wait(key, entry);
     this.entries.delete(key);
     this.entries.set(key, entry);
     while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    const settled = () => {
+      entry.controller = undefined;
+      for (const forget of entry.forget.splice(0)) forget();
+    };
+    entry.value.then(settled, settled);
     entry.value.catch((error: unknown) => {
       if (this.entries.get(key) !== entry) return;
       if (error instanceof ZohoError && REFUSALS.has(error.code)) entry.expires = Date.now() + REFUSAL_TTL_MS;
@@ -89,7 +143,7 @@ export class RelatedListCatalog {
     private readonly client: ZohoClient,
     maxEntries = METADATA_CACHE_ENTRIES,
   ) {
-    this.cache = new MetadataCache((module) => this.fetch(module), maxEntries);
+    this.cache = new MetadataCache((module, signal) => this.fetch(module, signal), maxEntries);
   }
 
   /** Requests sent to the Related List Metadata API so far. */
@@ -116,9 +170,10 @@ export class RelatedListCatalog {
     return (await this.list(moduleApiName, relatedListApiName))?.module;
   }
 
-  private async fetch(moduleApiName: string): Promise<RelatedListMeta[]> {
+  private async fetch(moduleApiName: string, signal: AbortSignal): Promise<RelatedListMeta[]> {
     const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "related_lists" }), {
       searchParams: { module: moduleApiName },
+      signal,
     });
     const raw = Array.isArray(body?.related_lists) ? (body.related_lists as Array<Record<string, unknown>>) : [];
     return raw
@@ -152,8 +207,8 @@ export class FieldCatalog {
   private readonly columns: MetadataCache<string[] | null>;
 
   constructor(private readonly client: ZohoClient) {
-    this.cache = new MetadataCache((module) => this.fetch(module));
-    this.columns = new MetadataCache((module) => this.fetchColumns(module));
+    this.cache = new MetadataCache((module, signal) => this.fetch(module, signal));
+    this.columns = new MetadataCache((module, signal) => this.fetchColumns(module, signal));
   }
 
   get requests(): number {
@@ -174,15 +229,16 @@ export class FieldCatalog {
     return this.columns.get(moduleApiName);
   }
 
-  private async fetchColumns(moduleApiName: string): Promise<string[] | null> {
-    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }, { apiName: moduleApiName }));
+  private async fetchColumns(moduleApiName: string, signal: AbortSignal): Promise<string[] | null> {
+    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }, { apiName: moduleApiName }), { signal });
     const module = Array.isArray(body?.modules) ? (body.modules[0] as { related_list_properties?: { fields?: unknown } } | undefined) : undefined;
     return fieldNames(module?.related_list_properties?.fields);
   }
 
-  private async fetch(moduleApiName: string): Promise<FieldMeta[]> {
+  private async fetch(moduleApiName: string, signal: AbortSignal): Promise<FieldMeta[]> {
     const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "fields" }), {
       searchParams: { module: moduleApiName },
+      signal,
     });
     const raw = Array.isArray(body?.fields) ? (body.fields as Array<Record<string, unknown>>) : [];
     return raw
@@ -217,8 +273,8 @@ export class ModuleCatalog {
   private readonly orgCache: MetadataCache<OrgMeta>;
 
   constructor(private readonly client: ZohoClient) {
-    this.cache = new MetadataCache(() => this.fetch());
-    this.orgCache = new MetadataCache(() => this.fetchOrg());
+    this.cache = new MetadataCache((_, signal) => this.fetch(signal));
+    this.orgCache = new MetadataCache((_, signal) => this.fetchOrg(signal));
   }
 
   async names(): Promise<string[]> {
@@ -233,8 +289,8 @@ export class ModuleCatalog {
     return this.orgCache.get("org");
   }
 
-  private async fetch(): Promise<ModuleMeta[]> {
-    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }));
+  private async fetch(signal: AbortSignal): Promise<ModuleMeta[]> {
+    const { body } = await this.client.get(crmPath({ literal: "settings" }, { literal: "modules" }), { signal });
     const raw = Array.isArray(body?.modules) ? (body.modules as Array<Record<string, unknown>>) : [];
     const text = (v: unknown, fallback: string) => (typeof v === "string" && v ? v : fallback);
     // Modules the API does not serve (api_supported: false) would only answer NOT_SUPPORTED.
@@ -246,8 +302,8 @@ export class ModuleCatalog {
       });
   }
 
-  private async fetchOrg(): Promise<OrgMeta> {
-    const { body } = await this.client.get(crmPath({ literal: "org" }));
+  private async fetchOrg(signal: AbortSignal): Promise<OrgMeta> {
+    const { body } = await this.client.get(crmPath({ literal: "org" }), { signal });
     const org = Array.isArray(body?.org) ? (body.org[0] as Record<string, unknown> | undefined) : undefined;
     const text = (v: unknown) => (typeof v === "string" && v ? v : typeof v === "number" ? String(v) : null);
     return { domain_name: text(org?.domain_name), zgid: text(org?.zgid) };
