@@ -84,7 +84,7 @@ describeRedis("one replica's HTTP face with Redis", () => {
       await sleep(2 * LATENCY);
       const walkPages = h.crm.stats.requests.filter((r) => r.query.per_page === "200");
       console.info(`Redis cap of 1: ${walkPages.length} of 10 pages asked, lease gone within ${freedMs} ms of the CRM going idle, the other replica's request after ${waitedMs} ms`);
-      expect(walkPages.filter((r) => r.startedAt > cancelledAt + LATENCY / 4)).toEqual([]);
+      expect(walkPages.filter((r) => r.startedAt > cancelledAt + LATENCY / 2)).toEqual([]);
       expect(waitedMs).toBeLessThan(LATENCY / 2);
     } finally {
       h.crm.faults.latencyMs = 0;
@@ -104,7 +104,7 @@ describeRedis("one replica's HTTP face with Redis", () => {
     const abortedAt = Date.now();
     controller.abort();
     await expect(waiting).rejects.toThrow(/abort/i);
-    expect(Date.now() - abortedAt).toBeLessThan(50);
+    expect(Date.now() - abortedAt).toBeLessThan(100);
     release();
     await holder;
     // Long after the slot is free the cancelled request has neither run nor taken it.
