@@ -17,7 +17,8 @@ beforeAll(async () => {
   let onClosed!: () => void;
   closed = new Promise((resolve) => (onClosed = resolve));
   server = createServer((req, res) => {
-    res.writeHead(200, { "content-type": "application/pdf" });
+    // Zoho's download headers, without Content-Length: the size is known only by reading.
+    res.writeHead(200, { "content-type": "application/x-download", "content-disposition": 'attachment; filename="Site%20Survey.pdf"' });
     const chunk = Buffer.alloc(64 * 1024, 7);
     // Writes until the client hangs up: an answer with no end.
     const pump = () => {
@@ -41,6 +42,8 @@ test("an endless attachment is cut at the client's read cap and reported as FILE
   expect(error).toBeInstanceOf(ZohoError);
   expect((error as ZohoError).code).toBe("FILE_TOO_LARGE");
   expect((error as ZohoError).message).toBe("the file is more than 16777216 bytes, above the 1000-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)");
+  // It still says what it is, as a file refused on its Content-Length does: get_record names it so.
+  expect((error as ZohoError).details).toEqual({ file_name: "Site Survey.pdf", content_type: "application/pdf" });
   await closed;
   // The server got no further than the cap plus what sat in the socket buffers when the client hung up.
   expect(sent).toBeGreaterThan(16 * 1024 * 1024);

@@ -230,17 +230,9 @@ export class ZohoClient {
       // No content: Zoho's answer for an attachment id the record does not have (undefined here).
       if (response.status === 204) return undefined;
       const contentType = response.headers.get("content-type") ?? "application/octet-stream";
-      const disposition = response.headers.get("content-disposition") ?? "";
-      const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition)?.[1];
-      const fileName = name ? safeDecode(name) : undefined;
-      // A file left out still says what it is: its name and type, from the headers alone.
+      const fileName = fileNameOf(response.headers.get("content-disposition"));
       const tooLarge = async (size: number) =>
-        new ZohoError({
-          status: response.status,
-          code: "FILE_TOO_LARGE",
-          message: `the file is ${size} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)`,
-          details: { file_name: fileName, content_type: (await attachmentContentType(contentType, fileName)).split(";")[0]!.trim() },
-        });
+        new ZohoError({ status: response.status, code: "FILE_TOO_LARGE", message: `the file is ${size} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)`, details: await fileDetails(contentType, fileName) });
       const declared = Number(response.headers.get("content-length") ?? NaN);
       if (Number.isFinite(declared) && declared > maxBytes) throw await tooLarge(declared);
       const bytes = new Uint8Array(await response.arrayBuffer());
@@ -252,9 +244,16 @@ export class ZohoClient {
       return { contentType: await attachmentContentType(contentType, fileName), bytes, fileName };
     });
     // An answer past what the client reads of any answer (readCapped) is a file far above the cap.
-    return file.catch((error: unknown) => {
+    // Its name and type come from the headers readCapped kept: a chunked answer has no size to check first.
+    return file.catch(async (error: unknown) => {
       if (!(error instanceof ZohoError) || error.code !== "RESPONSE_TOO_LARGE") throw error;
-      throw new ZohoError({ status: error.status, code: "FILE_TOO_LARGE", message: `the file is more than ${responseMaxBytes(this.config)} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)` });
+      const { content_type: type, content_disposition: disposition } = error.details as { content_type?: string; content_disposition?: string };
+      throw new ZohoError({
+        status: error.status,
+        code: "FILE_TOO_LARGE",
+        message: `the file is more than ${responseMaxBytes(this.config)} bytes, above the ${maxBytes}-byte cap (ZOHO_MAX_ATTACHMENT_BYTES)`,
+        details: await fileDetails(type ?? "application/octet-stream", fileNameOf(disposition ?? null)),
+      });
     });
   }
 
@@ -386,8 +385,14 @@ function responseMaxBytes(config: Config): number {
  * leaves as RESPONSE_TOO_LARGE (not retried), so a huge or endless answer cannot fill the memory.
  */
 async function readCapped(response: Response, maxBytes: number): Promise<Uint8Array> {
+  // The headers that say what the answer was go with the error: getFile names the file it left out.
   const tooLarge = (size: string) =>
-    new ZohoError({ status: response.status, code: "RESPONSE_TOO_LARGE", message: `Zoho's answer is ${size} bytes, more than the ${maxBytes} bytes this server reads of one answer` });
+    new ZohoError({
+      status: response.status,
+      code: "RESPONSE_TOO_LARGE",
+      message: `Zoho's answer is ${size} bytes, more than the ${maxBytes} bytes this server reads of one answer`,
+      details: { content_type: response.headers.get("content-type") ?? undefined, content_disposition: response.headers.get("content-disposition") ?? undefined },
+    });
   const declared = Number(response.headers.get("content-length") ?? NaN);
   if (Number.isFinite(declared) && declared > maxBytes) {
     await response.body?.cancel().catch(() => undefined);
@@ -442,6 +447,17 @@ function jsonOrUndefined(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** The file name of a download, from its Content-Disposition (`filename="a.pdf"` or `filename*=UTF-8''a.pdf`). */
+function fileNameOf(disposition: string | null): string | undefined {
+  const name = /filename\*?=(?:UTF-8'')?"?([^";]+)"?/i.exec(disposition ?? "")?.[1];
+  return name ? safeDecode(name) : undefined;
+}
+
+/** What a file left out still says of itself: its name and type, from the headers alone. */
+async function fileDetails(contentType: string, fileName: string | undefined): Promise<{ file_name?: string; content_type: string }> {
+  return { file_name: fileName, content_type: (await attachmentContentType(contentType, fileName)).split(";")[0]!.trim() };
 }
 
 function safeDecode(s: string): string {
