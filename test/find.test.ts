@@ -344,6 +344,36 @@ describe("a way back to Zoho from lists", () => {
     }
   });
 
+  it("a GET /org that hangs holds search_records and get_record no more than ~2 s: they answer without the address", async () => {
+    const slow = await startHarness();
+    slow.crm.faults.pathLatencyMs = { "/crm/v7/org": 8_000 };
+    try {
+      const timed = async (tool: string, args: Record<string, unknown>) => {
+        const started = Date.now();
+        const result = await slow.call(tool, args);
+        return { result, ms: Date.now() - started };
+      };
+      const search = await timed("search_records", { word: "Brian Dylan", module_api_name: "Leads" });
+      expect(search.result.isError, slow.text(search.result)).toBeFalsy();
+      expect(found(search.result)).toEqual([brian[0]]);
+      expect(rows(search.result)[0]!.$web_url).toBeUndefined();
+      expect(slow.text(search.result)).not.toContain("open in Zoho");
+      expect(slow.text(search.result)).toContain("No web addresses this time: GET /crm/v7/org did not answer within 2 s of the rest.");
+      // The same GET /org, still pending: get_record waits for it no longer than the search did.
+      const record = await timed("get_record", { module_api_name: "Leads", record_id: DEMO.leadId });
+      expect(record.result.isError, slow.text(record.result)).toBeFalsy();
+      expect(slow.text(record.result).split("\n")[0]).toBe(`Brian Dylan: Leads ${DEMO.leadId}`);
+      expect(record.result.structuredContent).not.toHaveProperty("$web_url");
+      for (const { ms } of [search, record]) {
+        expect(ms).toBeGreaterThanOrEqual(1_900);
+        expect(ms).toBeLessThan(4_000);
+      }
+      expect(slow.crm.stats.requests.filter((r) => r.path === "/crm/v7/org")).toHaveLength(1);
+    } finally {
+      await slow.close();
+    }
+  });
+
   it("without ZohoCRM.org.READ the line is left out and the call still answers", async () => {
     const bare = await startHarness({ crm: { withoutScopes: ["ZohoCRM.org.READ"] } });
     try {

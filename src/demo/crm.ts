@@ -26,6 +26,7 @@ export interface DemoCrmOptions {
 export interface RecordedRequest { method: string; path: string; query: Record<string, string>; headers: Record<string, string | undefined>; status: number; startedAt: number; endedAt: number; }
 export interface DemoFaults {
   latencyMs: number;                               // per /crm request
+  pathLatencyMs?: Record<string, number>;          // more delay for one path's requests, e.g. { "/crm/v7/org": 6000 }
   // each of these applies to the next N /crm requests (decremented as used), 0 = off
   status429: number;                               // answer 429 {"code":"TOO_MANY_REQUESTS",...} ; with retryAfterSeconds if set, send Retry-After
   retryAfterSeconds?: number;
@@ -230,7 +231,8 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       recorded.status = res.headersSent ? res.statusCode : 0;
     });
 
-    if (faults.latencyMs > 0) await sleep(faults.latencyMs);
+    const latency = faults.latencyMs + (faults.pathLatencyMs?.[requestUrl.pathname] ?? 0);
+    if (latency > 0) await sleep(latency);
     if (closed) return;
     if (overLimit) return sendError(res, tooManyRequests());
     if (faults.hang > 0) { faults.hang--; return; } // the socket stays open until the client gives up

@@ -41,43 +41,60 @@ export function webOrigin(config: Config, client: ZohoClient): string {
   return webOriginFor(dataCenterOfApiDomain(domain) ?? config.dc, config.environment);
 }
 
-/** Builds web addresses for records of any module: one org lookup (cached) for all of them. */
+/**
+ * Builds web addresses for records of any module: one org lookup (cached) for all of them. Started
+ * beside a tool's requests; asked for once the answer is ready, it waits at most WEB_WAIT_MS more
+ * (one wait per call, however many modules ask), so a slow GET /org never holds an answer up.
+ */
 export interface WebAddresses {
   /** `https://crm.zoho.com/crm/org123/tab/{Module}` for an API module name; undefined without the org. */
   base(apiName: string): Promise<string | undefined>;
-  /** Why there are none (the org could not be read), once per result. */
-  readonly missing: string | undefined;
+  /** Why there are none (the org could not be read, or not in time), once per result. */
+  missing(): Promise<string | undefined>;
 }
 
 /** How long an answer that is ready waits for its web addresses: a slow GET /org never holds it up. */
 export const WEB_WAIT_MS = 2_000;
 
-/** The value, or undefined when it takes WEB_WAIT_MS more (from now, when the answer is ready) or fails: the line is left out. */
-export function whenReady<T>(value: Promise<T>): Promise<T | undefined> {
+/** The value, or undefined when it takes WEB_WAIT_MS more (from now, when the answer is ready). */
+function whenReady<T>(value: Promise<T>): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<undefined>((resolve) => {
     timer = setTimeout(() => resolve(undefined), WEB_WAIT_MS);
     timer.unref();
   });
-  return Promise.race([value.catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  return Promise.race([value, late]).finally(() => clearTimeout(timer));
 }
 
-export async function webAddresses(config: Config, client: ZohoClient, modules: ModuleCatalog): Promise<WebAddresses> {
-  // The modules' web names (Modules API, cached) are read beside the org, not after it: a cold
-  // search would otherwise pay one more round trip once its searches are in.
+type OrgWeb = { org: string; list: Awaited<ReturnType<typeof knownModules>>["list"] } | { missing: string };
+
+export function webAddresses(config: Config, client: ZohoClient, modules: ModuleCatalog): WebAddresses {
+  // The modules' web names (Modules API, cached; never fails) are read beside the org, not after
+  // it: a cold search would otherwise pay one more round trip once its searches are in.
   const listed = knownModules(modules);
-  let org: string | null = null;
-  let missing: string | undefined;
-  try {
-    const meta = await modules.org();
-    org = meta.domain_name ?? (meta.zgid ? `org${meta.zgid}` : null);
-    if (!org) missing = "No web addresses: GET /crm/v7/org named no domain_name.";
-  } catch (error) {
-    missing = `No web addresses: the org could not be read (${error instanceof Error ? error.message : String(error)}; it needs ZohoCRM.org.READ).`;
-  }
-  const origin = webOrigin(config, client);
+  const read: Promise<OrgWeb> = modules.org().then(
+    async (meta): Promise<OrgWeb> => {
+      const org = meta.domain_name ?? (meta.zgid ? `org${meta.zgid}` : null);
+      return org ? { org, list: (await listed).list } : { missing: "No web addresses: GET /crm/v7/org named no domain_name." };
+    },
+    (error: unknown) => ({ missing: `No web addresses: the org could not be read (${error instanceof Error ? error.message : String(error)}; it needs ZohoCRM.org.READ).` }),
+  );
+  let ready: Promise<OrgWeb> | undefined;
+  const settled = () =>
+    (ready ??= whenReady(read).then((r) => r ?? { missing: `No web addresses this time: GET /crm/v7/org did not answer within ${WEB_WAIT_MS / 1000} s of the rest.` }));
   return {
-    missing,
-    base: async (apiName) => (org ? `${origin}/crm/${org}/tab/${webModuleName(apiName, (await listed).list)}` : undefined),
+    base: async (apiName) => {
+      const r = await settled();
+      return "org" in r ? `${webOrigin(config, client)}/crm/${r.org}/tab/${webModuleName(apiName, r.list)}` : undefined;
+    },
+    missing: async () => {
+      const r = await settled();
+      return "missing" in r ? r.missing : undefined;
+    },
   };
+}
+
+/** "Open in Zoho: {address}", the one way results point at the CRM's web page (mid-line: "; open in Zoho: ..."). */
+export function openInZoho(address: string, midLine = false): string {
+  return `${midLine ? "open" : "Open"} in Zoho: ${address}`;
 }

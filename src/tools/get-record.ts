@@ -62,15 +62,13 @@ export const getRecord = defineTool({
       target = { module: ref.module_api_name, id: ref.record_id };
     }
 
-    const [web, read] = await Promise.all([
-      webAddresses(deps.config, deps.client, deps.modules),
-      target.list
-        ? readSubRecord(deps.client, deps.config.maxAttachmentBytes, target.module, target.id, target.list, target.sub!, extra.signal, target.userId).catch((error: unknown) => {
-            if (error instanceof ZohoError && error.code === "FILE_TOO_LARGE") return error;
-            throw error;
-          })
-        : readRecord(deps.client, target.module, target.id, extra.signal),
-    ]);
+    const web = webAddresses(deps.config, deps.client, deps.modules);
+    const read = await (target.list
+      ? readSubRecord(deps.client, deps.config.maxAttachmentBytes, target.module, target.id, target.list, target.sub!, extra.signal, target.userId).catch((error: unknown) => {
+          if (error instanceof ZohoError && error.code === "FILE_TOO_LARGE") return error;
+          throw error;
+        })
+      : readRecord(deps.client, target.module, target.id, extra.signal));
     const base = await web.base(target.module);
     const address = base ? `${base}/${target.id}` : undefined;
     const where = `${target.module} ${target.id}${address ? ` (${address})` : ""}`;

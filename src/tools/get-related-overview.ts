@@ -2,7 +2,7 @@ import type { CallToolResult, ResourceLink } from "@modelcontextprotocol/sdk/typ
 import { z } from "zod";
 import { TextBudget } from "../format/budget.js";
 import { linkFor, linkPlan, type LinkPlan } from "../format/links.js";
-import { webAddresses, whenReady } from "../format/web.js";
+import { openInZoho, webAddresses } from "../format/web.js";
 import { columnsOf, formatValue, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { redact } from "../log.js";
 import { EMAILS_PER_CALL, isEmailsList, listReader } from "../zoho/emails.js";
@@ -75,7 +75,7 @@ export const getRelatedOverview = defineTool({
     const lists = await listsToRead(args.module_api_name, args.related_lists, deps);
     // The record's web address (GET /org and the modules' web names, cached), read beside the lists;
     // without the org the line is left out, and the call does not fail.
-    const web = webAddresses(deps.config, deps.client, deps.modules).then((w) => w.base(args.module_api_name)).catch(() => undefined);
+    const web = webAddresses(deps.config, deps.client, deps.modules);
     // ZOHO_MAX_RECORDS bounds everything one call fetches: the lists read share it.
     const asked = lists.filter((l) => "meta" in l || l.status === "visible");
     const share = Math.min(MAX_PER_PAGE, Math.floor(deps.config.maxRecords / Math.max(1, asked.length)));
@@ -93,7 +93,7 @@ export const getRelatedOverview = defineTool({
       if (missing) throw missing;
     }
     failWhenNothingAnswered(read);
-    const base = await whenReady(web);
+    const base = await web.base(args.module_api_name);
     return render(args.module_api_name, args.record_id, perList, read, deps.config.resultMaxChars, base && `${base}/${args.record_id}`);
   },
 });
@@ -225,7 +225,7 @@ function render(module: string, recordId: string, perList: number, read: Read[],
   const overviews = read.map(([o]) => o);
   const readable = overviews.filter((o) => o.status === "ok" || o.status === "empty").length;
   const lines = [`${module} ${recordId}: ${readable} of ${overviews.length} lists read, up to ${perList} ${perList === 1 ? "row" : "rows"} each.`];
-  if (webUrl) lines.push(`Open in Zoho: ${webUrl}`);
+  if (webUrl) lines.push(openInZoho(webUrl));
   const links: ResourceLink[] = [];
   // Every list keeps its line (its count is the point); rows fill what is left.
   const budget = new TextBudget(budgetChars, overviews.reduce((n, o) => n + o.api_name.length + 40, 0) + 300 + (webUrl?.length ?? 0));

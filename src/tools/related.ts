@@ -2,7 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
 import { TextBudget, continueAt } from "../format/budget.js";
 import { linkFor, linkPlan } from "../format/links.js";
-import { webAddresses, whenReady, type WebAddresses } from "../format/web.js";
+import { openInZoho, webAddresses, type WebAddresses } from "../format/web.js";
 import { columnsOf, moduleOf, recordLine, recordRow } from "../format/records.js";
 import { EMAILS_PER_CALL, checkEmailsFilters, checkEmailsQuery, isEmailsList, listReader } from "../zoho/emails.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
@@ -86,7 +86,7 @@ export async function runRelatedQuery(
 
   // The web-address template (GET /org and the modules' web names, cached) is read beside the list,
   // never after it; without the org there is no template, and no failure.
-  const web = webAddresses(config, client, deps.modules).catch(() => undefined);
+  const web = webAddresses(config, client, deps.modules);
   const reader = listReader(relatedListApiName);
   const result = await (onePage
     ? reader.page(client, query, extra.signal).then((page) => ({ ...page, resume: null, per_page: args.per_page, pages: undefined }))
@@ -156,9 +156,9 @@ export async function runRelatedQuery(
  * "Open in Zoho: https://crm.zoho.com/crm/{org}/tab/Notes/{id}". Rows of the activity views name
  * their module ([Calls], [Tasks], [Events], whose web names are their API names): `{module}` there.
  */
-async function webTemplate(web: Promise<WebAddresses | undefined>, module: string | undefined): Promise<string | undefined> {
-  const base = await whenReady(web.then((w) => w?.base(module ?? "{module}")));
-  return base && `Open in Zoho: ${base}/{id}${module ? "" : ", {module} as the row names it"}`;
+async function webTemplate(web: WebAddresses, module: string | undefined): Promise<string | undefined> {
+  const base = await web.base(module ?? "{module}");
+  return base && `${openInZoho(`${base}/{id}`)}${module ? "" : ", {module} as the row names it"}`;
 }
 
 /** The rows past the result budget: how many, where they are, and the call that prints them. */

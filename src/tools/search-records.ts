@@ -2,7 +2,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { TextBudget } from "../format/budget.js";
 import { columnsOf, recordRow, resourceLink } from "../format/records.js";
-import { webAddresses } from "../format/web.js";
+import { openInZoho, webAddresses } from "../format/web.js";
 import { redact } from "../log.js";
 import { InputError, ZohoError } from "../zoho/errors.js";
 import { resolveModule } from "../zoho/modules.js";
@@ -114,9 +114,9 @@ export const searchRecords = defineTool({
       approved: args.approved,
     });
     // The org's web address is read once (cached) beside the searches, not after them.
-    const [web, ...results] = await Promise.all([
-      webAddresses(config, client, deps.modules),
-      ...modules.map(async (module): Promise<[ModuleResult, ZohoRecord[], ZohoError?]> => {
+    const web = webAddresses(config, client, deps.modules);
+    const results = await Promise.all(
+      modules.map(async (module): Promise<[ModuleResult, ZohoRecord[], ZohoError?]> => {
         try {
           const q = queryOf(module);
           const page = onePage
@@ -129,7 +129,7 @@ export const searchRecords = defineTool({
           return [{ module_api_name: module, count: 0, more_records: false, error: redact(`${error.code}: ${error.message}`) }, [], error];
         }
       }),
-    ]);
+    );
     // Every module refused the same way: that is the answer (a bad criteria, a missing scope).
     const errors = results.map(([, , e]) => e);
     if (errors[0] && errors.every((e) => e?.code === errors[0]!.code)) throw errors[0];
@@ -157,7 +157,7 @@ export const searchRecords = defineTool({
       const fields = queryOf(module).fields!;
       const base = await web.base(module);
       for (const r of rows) records.push({ ...r, $module: module, ...(base ? { $web_url: `${base}/${r.id}` } : {}) });
-      lines.push(`${module}: ${result.count}${result.more_records ? "+" : ""} (${columnsOf(fields)})${base ? `; open in Zoho: ${base}/{id}` : ""}`);
+      lines.push(`${module}: ${result.count}${result.more_records ? "+" : ""} (${columnsOf(fields)})${base ? `; ${openInZoho(`${base}/{id}`, true)}` : ""}`);
       for (const r of rows) {
         const row = recordRow(r, fields) + (r.$converted === true ? " | [converted]" : "");
         const link = resourceLink(r, module);
@@ -178,7 +178,8 @@ export const searchRecords = defineTool({
     if (total === 0 && !later) lines.push(`No record matches${named ? "" : " in these modules"}: try another spelling, part of the name, the email or the phone${named ? "" : ", or module_api_name for another module"}.`);
     if (leftOut) lines.push(`${leftOut} rows not printed (ZOHO_RESULT_MAX_CHARS, ${config.resultMaxChars} characters); all are in structuredContent.records.`);
     if (more && !onePage) lines.push(`More records match: raise max_records (up to ${Math.min(share, SEARCH_LIMIT)} per module) or narrow the search.`);
-    if (web.missing && total) lines.push(web.missing);
+    const missing = total ? await web.missing() : undefined;
+    if (missing) lines.push(missing);
     if (total) lines.push("Next: get_related_overview with a row's module and id shows everything related to it; get_record reads one in full.");
     content[0] = { type: "text", text: lines.join("\n") };
     return {
