@@ -488,6 +488,11 @@ describe("get_record", () => {
       const result = await small.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` });
       expect(result.isError).toBeFalsy();
       expect(small.text(result)).toMatch(new RegExp(`^Attachment Fleet-Tracking-Proposal\\.pdf \\(application/pdf, id ${DEMO.dealAttachmentIds[0]}\\) of Deals \\d+ .* is not inlined: the file is \\d+ bytes, above the 50-byte cap \\(ZOHO_MAX_ATTACHMENT_BYTES\\)`));
+      // A download with no Content-Length that runs past what the client reads of any answer: named all the same.
+      small.crm.faults.endlessFiles = 1;
+      const endless = await small.call("get_record", { uri: `zohocrm://records/Deals/${DEMO.dealId}/Attachments/${DEMO.dealAttachmentIds[0]}` });
+      expect(endless.isError, small.text(endless)).toBeFalsy();
+      expect(small.text(endless)).toMatch(new RegExp(`^Attachment Fleet-Tracking-Proposal\\.pdf \\(application/pdf, id ${DEMO.dealAttachmentIds[0]}\\) of Deals \\d+ .* is not inlined: the file is more than 16777216 bytes, above the 50-byte cap`));
     } finally {
       await small.close();
     }

@@ -35,6 +35,7 @@ export interface DemoFaults {
   hang: number;                                    // accept, never answer (until the client aborts / socket closes)
   reset: number;                                   // destroy the socket without answering
   malformed: number;                               // 200 with content-type json and a truncated / non-JSON body
+  endlessFiles?: number;                           // the next N file downloads stream without end (chunked, no Content-Length), until the client hangs up
   concurrencyLimit?: number;                       // like an edition limit: requests beyond this many in flight get 429 TOO_MANY_REQUESTS
 }
 export interface DemoCrm {
@@ -266,12 +267,19 @@ export async function startDemoCrm(options: DemoCrmOptions = {}): Promise<DemoCr
       consented = undefined;
     }
     if (reply.status === 200 && "file" in reply) {
+      const endless = (faults.endlessFiles ?? 0) > 0;
+      if (endless) faults.endlessFiles!--;
       res.writeHead(200, {
         "content-type": reply.file.contentType,
-        "content-length": reply.file.bytes.length,
+        ...(endless ? {} : { "content-length": reply.file.bytes.length }),
         "content-disposition": `attachment; filename="${reply.file.name}"`,
       });
-      res.end(reply.file.bytes);
+      if (!endless) return void res.end(reply.file.bytes);
+      const chunk = Buffer.alloc(64 * 1024, 7);
+      const pump = () => {
+        while (!res.destroyed) if (!res.write(chunk)) return void res.once("drain", pump);
+      };
+      pump();
     } else if (reply.status === 200) sendJson(res, 200, reply.body);
     else { res.writeHead(reply.status); res.end(); }
   }
