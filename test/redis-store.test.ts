@@ -127,7 +127,9 @@ describeRedis("the shared state in Redis, piece by piece", () => {
       for (const answer of [refresh, revoke]) {
         expect(answer.status).toBe(503);
         expect(answer.headers.get("retry-after")).toBe("5");
-        expect(await answer.json()).toMatchObject({ error: "temporarily_unavailable" });
+        expect(answer.headers.get("cache-control")).toBe("no-store");
+        // The same answer as an outage caught before the provider (needsShared): one wording.
+        expect(await answer.json()).toEqual({ error: "temporarily_unavailable", error_description: SharedStateUnavailable.description });
       }
       // Nothing was used up: once Redis takes writes again, the same refresh token works.
       const again = await fetch(`${server.origin}/token`, { method: "POST", body: new URLSearchParams({ grant_type: "refresh_token", client_id: user.clientId, refresh_token: user.refresh, resource: `${server.origin}/mcp` }) });

@@ -243,7 +243,7 @@ export class SignInHttp {
  * (what the MCP transport answers with), on the sign-in endpoints as an OAuth error.
  */
 function unavailable(res: ServerResponse, jsonRpc: boolean): undefined {
-  const message = "the server cannot check sign-ins right now (its shared state, Redis, is unreachable): try again shortly";
+  const message = SharedStateUnavailable.description;
   const body = jsonRpc ? { jsonrpc: "2.0", error: { code: -32000, message: `Service Unavailable: ${message}` }, id: null } : { error: "temporarily_unavailable", error_description: message };
   res.writeHead(503, { "content-type": "application/json", "retry-after": String(SharedStateUnavailable.retryAfterSeconds), "cache-control": "no-store" }).end(JSON.stringify(body));
   return undefined;
@@ -317,12 +317,13 @@ function buildApp(provider: ZohoSignInProvider, publicUrl: string, logger: Logge
   app.use("/authorize", limiter("authorize", limits.authorize, quarter), form, requester, (req, res, next) => void provider.checkAuthorizationRequest(req, res, next).catch(next), authorizationHandler({ provider, ...limit }));
   // The SDK's /token and /revoke handlers answer every OAuth error 400, temporarily_unavailable
   // too: Redis failing inside the provider (after the limiters let the request in), or Zoho's
-  // accounts server busy. Neither is the client's fault: 503 with Retry-After, like every outage answer.
+  // accounts server busy. Neither is the client's fault: 503 with Retry-After and no-store, like
+  // unavailable() (a Redis failure's description is the same words as there).
   const outageIs503: RequestHandler = (_req, res, next) => {
     const json = res.json.bind(res);
     res.json = (body: unknown) => {
       if (res.statusCode === 400 && (body as { error?: unknown } | undefined)?.error === "temporarily_unavailable") {
-        res.status(503).setHeader("retry-after", String(SharedStateUnavailable.retryAfterSeconds));
+        res.status(503).setHeader("retry-after", String(SharedStateUnavailable.retryAfterSeconds)).setHeader("cache-control", "no-store");
       }
       return json(body);
     };

@@ -61,7 +61,9 @@ function safeDecode(text: string): string | undefined {
 export class SharedStateUnavailable extends TemporarilyUnavailableError {
   /** Seconds a client should wait before trying again. */
   static readonly retryAfterSeconds = 5;
+  /** The one wording of an outage, wherever it is answered (/mcp, the sign-in endpoints). */
+  static readonly description = "the server cannot check sign-ins right now (its shared state, Redis, is unreachable): try again shortly";
   constructor(readonly reason: string) {
-    super("the shared state (Redis) cannot be reached: try again shortly");
+    super(SharedStateUnavailable.description);
   }
 }
