@@ -87,11 +87,22 @@ describe("search_records", () => {
     }
   });
 
-  it("a page past the last match says so, not that nothing matches", async () => {
-    const result = await h.call("search_records", { word: "Brian Dylan", module_api_name: "Leads", page: 2, per_page: 5 });
-    expect(result.isError).toBeFalsy();
-    expect(h.text(result)).toContain("Page 2 is past the last match (per_page 5): ask for an earlier page, or page 1.");
-    expect(h.text(result)).not.toContain("No record matches");
+  it("an empty later page claims neither a match nor none: Zoho's 204 is the same for both, page 1 tells", async () => {
+    const nothing = "Nothing on page 2 (per_page 5): Zoho answers a page past the last match as it answers no match at all, so page 1 shows whether anything matches.";
+    // Past the last match (Brian Dylan is on page 1) and no match at all (nobody) read the same.
+    for (const word of ["Brian Dylan", "Nobody Atall"]) {
+      const result = await h.call("search_records", { word, module_api_name: "Leads", page: 2, per_page: 5 });
+      expect(result.isError, word).toBeFalsy();
+      const text = h.text(result);
+      expect(text, word).toContain(nothing);
+      expect(text, word).not.toMatch(/past the last match \(|No record matches|no match\./);
+    }
+    // Without a module: the same line once, not a line per module.
+    const all = h.text(await h.call("search_records", { word: "Nobody Atall", page: 2, per_page: 5 }));
+    expect(all).toContain(nothing);
+    expect(all).not.toMatch(/no record on page 2|No record matches/);
+    // Page 1 keeps the advice for a search that finds nothing.
+    expect(h.text(await h.call("search_records", { word: "Nobody Atall", module_api_name: "Leads", page: 1, per_page: 5 }))).toContain("No record matches: try another spelling");
   });
 
   it("no match is an answer that says so, not an error", async () => {
@@ -189,7 +200,36 @@ describe("search_records", () => {
     expect(h.crm.stats.requests.filter((r) => r.path === "/crm/v7/Notes/search" && r.status === 204).length).toBeLessThanOrEqual(2);
   });
 
-  it("one page at a time when a module's share of the cap is one (four modules at ZOHO_CONCURRENCY 4): exactly the pages there are", async () => {
+  it("the modules share ZOHO_CONCURRENCY (4): four modules read one page at a time each, two modules two pages at once each", async () => {
+    const pagesOf = (module: string) => h.crm.stats.requests.filter((r) => r.path === `/crm/v7/${module}/search`);
+    // Most in flight at once among these requests (the demo CRM's log of when each started and ended).
+    const widest = (requests: Array<{ startedAt: number; endedAt: number }>) => Math.max(...requests.map((a) => requests.filter((b) => b.startedAt <= a.startedAt && a.startedAt < b.endedAt).length));
+    await h.call("search_records", { word: "Brian Dylan" }); // token, org and module names cached: only searches below
+    h.crm.faults.latencyMs = 100; // every page is in flight long enough for the next ones to start beside it
+    try {
+      // max_records 500 in each of four modules: three pages of 200 each could be needed, but a
+      // module's share of the cap is 4 / 4 = 1, so each asks page 1 alone and stops at its answer.
+      h.crm.resetStats();
+      const four = await h.call("search_records", { word: "Brian Dylan", max_records: 500 });
+      expect(found(four)).toEqual(brian);
+      for (const module of ["Leads", "Contacts", "Accounts", "Deals"]) expect(pagesOf(module).map((r) => r.query.page), module).toEqual(["1"]);
+      // An email search reads Leads and Contacts: 4 / 2 = 2 pages at once each (per_page 200 of up
+      // to 1000 records), never the whole cap: page 2 goes out beside page 1, page 3 never does.
+      h.crm.resetStats();
+      const two = await h.call("search_records", { email: DEMO.leadEmail, max_records: 1000 });
+      expect(found(two)).toEqual(brian);
+      for (const module of ["Leads", "Contacts"]) {
+        expect(pagesOf(module).map((r) => r.query.page).sort(), module).toEqual(["1", "2"]);
+        expect(pagesOf(module).every((r) => r.query.per_page === "200"), module).toBe(true);
+        expect(widest(pagesOf(module)), module).toBe(2);
+      }
+      expect(h.crm.stats.requests.filter((r) => /\/(Accounts|Deals)\//.test(r.path))).toEqual([]);
+    } finally {
+      h.crm.faults.latencyMs = 0;
+    }
+  });
+
+  it("at ZOHO_CONCURRENCY 1 a module reads exactly the pages there are", async () => {
     const narrow = await startHarness({ env: { ZOHO_CONCURRENCY: "1" } });
     try {
       const criteria = `(Parent_Id:equals:${DEMO.massImportLeadId})and(Note_Title:starts_with:Call recap)`;

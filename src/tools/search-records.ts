@@ -169,11 +169,13 @@ export const searchRecords = defineTool({
         content.push(link);
       }
     }
-    // Past the last page, "no match" would be wrong: the records are on the pages before.
-    const pastEnd = (args.page ?? 1) > 1;
-    if (empty.length) lines.push(`${empty.join(", ")}: ${pastEnd ? `no record on page ${args.page}` : "no match"}.`);
-    if (total === 0 && pastEnd) lines.push(`Page ${args.page} is past the last match (per_page ${args.per_page ?? Math.min(SEARCH_PER_PAGE, share)}): ask for an earlier page, or page 1.`);
-    else if (total === 0) lines.push(`No record matches${named ? "" : " in these modules"}: try another spelling, part of the name, the email or the phone${named ? "" : ", or module_api_name for another module"}.`);
+    // Zoho answers 204 both for a page past the last match and for no match at all: on a later
+    // page an empty module says neither "no match" nor "past the end". Telling them apart would
+    // take a page-1 request per module; page 1 is the caller's to ask for.
+    const later = (args.page ?? 1) > 1;
+    if (total === 0 && later) lines.push(`Nothing on page ${args.page} (per_page ${args.per_page ?? Math.min(SEARCH_PER_PAGE, share)}): Zoho answers a page past the last match as it answers no match at all, so page 1 shows whether anything matches.`);
+    else if (empty.length) lines.push(`${empty.join(", ")}: ${later ? `no record on page ${args.page}` : "no match"}.`);
+    if (total === 0 && !later) lines.push(`No record matches${named ? "" : " in these modules"}: try another spelling, part of the name, the email or the phone${named ? "" : ", or module_api_name for another module"}.`);
     if (leftOut) lines.push(`${leftOut} rows not printed (ZOHO_RESULT_MAX_CHARS, ${config.resultMaxChars} characters); all are in structuredContent.records.`);
     if (more && !onePage) lines.push(`More records match: raise max_records (up to ${Math.min(share, SEARCH_LIMIT)} per module) or narrow the search.`);
     if (web.missing && total) lines.push(web.missing);
