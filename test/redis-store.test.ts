@@ -98,6 +98,8 @@ describeRedis("the shared state in Redis, piece by piece", () => {
         await expect(shared.run((c) => c.set(key, "1"))).rejects.toBeInstanceOf(SharedStateUnavailable);
         lastFailure = Date.now();
       }
+      // What /healthz shows meanwhile: connected, some commands refused.
+      expect(shared.health).toBe("failing");
     });
     expect(await shared.run((c) => c.set(key, "1"))).toBe("OK");
     const outage = lines.filter((l) => l.includes("Redis at"));
@@ -105,6 +107,7 @@ describeRedis("the shared state in Redis, piece by piece", () => {
     expect(outage).toEqual([expect.stringMatching(/^Redis at redis:\/\/127\.0\.0\.1:\d+ is failing commands \(OOM command not allowed[^)]*\): a request that needs a failing command answers 503, the others are served, until it answers again$/)]);
     const recovered = (l: string) => /^Redis at \S+ answers again \(no failure for 5 s\): requests are served$/.test(l);
     await eventually(async () => lines.some(recovered), RECOVERED_AFTER_MS + 3000, "the recovery logged");
+    expect(shared.health).toBe("ok");
     expect(Date.now() - lastFailure).toBeGreaterThanOrEqual(RECOVERED_AFTER_MS);
     expect(lines.filter((l) => l.includes("Redis at"))).toEqual([outage[0], expect.toSatisfy(recovered)]);
     await shared.client.del(key);

@@ -151,6 +151,7 @@ const OAUTH_PATHS = new Set(["/register", "/authorize", "/token", "/revoke"]);
 class InFlightCalls {
   private readonly calls = new Map<string, Set<() => void>>();
 
+  /** `cancel` closes the POST's server: every call of a batch ends with the one named (batches left the protocol in 2025-06-18). */
   add(caller: string, id: unknown, cancel: () => void): void {
     const key = this.key(caller, id);
     this.calls.set(key, (this.calls.get(key) ?? new Set()).add(cancel));
